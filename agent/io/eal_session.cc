@@ -1,0 +1,82 @@
+#include "agent/io/eal_session.h"
+
+#include <fstream>
+#include <string>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace netrig::agent::io {
+namespace {
+bool g_eal_initialised = false;
+}
+
+bool HugepagesAvailable() {
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  long value = 0;
+  while (meminfo >> key >> value) {
+    if (key == "HugePages_Free:") {
+      return value > 0;
+    }
+    meminfo.ignore(256, '\n');
+  }
+  return false;
+}
+
+absl::StatusOr<std::unique_ptr<EalSession>> EalSession::Create(const EalOptions& options) {
+  if (g_eal_initialised) {
+    return absl::FailedPreconditionError("the DPDK EAL is already initialised in this process");
+  }
+  if (options.lcores.empty()) {
+    return absl::InvalidArgumentError("lcores: at least one lcore (the main one) is needed");
+  }
+  std::vector<std::string> args = {"netrig-agent"};
+  args.push_back("-l");
+  args.push_back(absl::StrJoin(options.lcores, ","));
+  args.push_back(absl::StrCat("--main-lcore=", options.lcores.front()));
+  if (options.no_huge) {
+    args.push_back("--no-huge");
+  }
+  args.push_back("-m");
+  args.push_back(std::to_string(options.memory_mb));
+  args.push_back("--in-memory");
+  if (options.pci_allow.empty()) {
+    args.push_back("--no-pci");
+  }
+  for (const std::string& pci : options.pci_allow) {
+    args.push_back("-a");
+    args.push_back(pci);
+  }
+  for (const std::string& vdev : options.vdevs) {
+    args.push_back("--vdev");
+    args.push_back(vdev);
+  }
+  args.push_back(absl::StrCat("--log-level=", options.log_level));
+  for (const std::string& extra : options.extra_args) {
+    args.push_back(extra);
+  }
+  std::vector<char*> argv;
+  for (std::string& a : args) {
+    argv.push_back(a.data());
+  }
+  argv.push_back(nullptr);
+  const int rc = rte_eal_init(static_cast<int>(argv.size() - 1), argv.data());
+  if (rc < 0) {
+    return absl::InternalError(absl::StrCat("DPDK EAL init failed (", rte_strerror(rte_errno),
+                                            "); arguments: ", absl::StrJoin(args, " ")));
+  }
+  g_eal_initialised = true;
+  auto session = std::unique_ptr<EalSession>(new EalSession());
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) { session->workers_.push_back(lcore); }
+  return session;
+}
+
+EalSession::~EalSession() { rte_eal_cleanup(); }
+
+}  // namespace netrig::agent::io

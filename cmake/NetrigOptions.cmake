@@ -1,0 +1,27 @@
+# One INTERFACE target carries the project-wide compile options and include root.
+add_library(netrig_build_options INTERFACE)
+add_library(netrig::build_options ALIAS netrig_build_options)
+target_compile_features(netrig_build_options INTERFACE cxx_std_20)
+target_include_directories(netrig_build_options INTERFACE
+  $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
+  $<BUILD_INTERFACE:${PROJECT_BINARY_DIR}>)
+target_compile_options(netrig_build_options INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Werror -Wno-missing-field-initializers>)
+if(NETRIG_SANITIZE)
+  target_compile_options(netrig_build_options INTERFACE
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+  target_link_options(netrig_build_options INTERFACE -fsanitize=address,undefined)
+endif()
+
+# netrig_add_test(NAME name SOURCES ... LIBS ... LABELS unit|integration|e2e)
+function(netrig_add_test)
+  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${T_NAME} ${T_SOURCES})
+  target_link_libraries(${T_NAME} PRIVATE netrig::build_options GTest::gtest GTest::gmock ${T_LIBS})
+  if(NOT T_TIMEOUT)
+    set(T_TIMEOUT 300)
+  endif()
+  gtest_discover_tests(${T_NAME}
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()

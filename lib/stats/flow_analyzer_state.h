@@ -1,0 +1,2 @@
+// Placeholder: the layout of FlowRxState is defined by the lib/stats implementation.
+#pragma once

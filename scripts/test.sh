@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, builds, runs every ctest label (unit,
+# integration, e2e), then builds the unit tests with AddressSanitizer + UBSan and runs them.
+# Integration tests that need root skip with a message when not run as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh build
+echo "== tests (unit, integration, e2e) =="
+ctest --test-dir build --output-on-failure --timeout 600 -j 2 -L 'unit|integration|e2e'
+
+echo "== unit tests under AddressSanitizer + UBSan =="
+scripts/setup.sh build-asan -DNETRIG_SANITIZE=ON -DNETRIG_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure --timeout 600 -j 2 -L unit
