@@ -1,8 +1,8 @@
 // netrig-agent: the DPDK traffic generator and analyzer.
 //
 //   netrig-agent run -c run.yaml [-o table|json]
-//   netrig-agent run --port name=p0,pmd=net_ring --stream tx=p0,flows=16,size=64,rate=10% \
-//                    --duration 2s
+//   netrig-agent run --port name=p0,pmd=net_ring
+//                    --stream tx=p0,flows=16,size=64,rate=10% --duration 2s
 //
 // Exit codes: 0 the run completed; 2 the configuration is invalid (the message names the field);
 // 1 a runtime failure (DPDK, ports); 130 interrupted.
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
 
   RunOptions options;
   options.lcores.clear();
-  for (std::string_view part : absl::StrSplit(lcores, ',', absl::SkipEmpty())) {
+  for (absl::string_view part : absl::StrSplit(lcores, ',', absl::SkipEmpty())) {
     unsigned v;
     if (!absl::SimpleAtoi(part, &v)) {
       std::cerr << "netrig-agent: --lcores: \"" << lcores << "\" is not a list of core numbers\n";

@@ -1,3 +1,4 @@
+#include "absl/strings/string_view.h"
 #include "agent/control/config_loader.h"
 
 #include <cerrno>
@@ -25,11 +26,11 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
-absl::Status FieldError(const std::string& path, std::string_view reason) {
+absl::Status FieldError(const std::string& path, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(path.empty() ? "<root>" : path, ": ", reason));
 }
 
-std::string Join(const std::string& path, std::string_view name) {
+std::string Join(const std::string& path, absl::string_view name) {
   return path.empty() ? std::string(name) : absl::StrCat(path, ".", name);
 }
 
@@ -170,7 +171,7 @@ absl::Status SetScalar(const std::string& path, const YAML::Node& node, Message*
   }
   const std::string text = node.Scalar();
   const Reflection* r = msg->GetReflection();
-  auto bad = [&](std::string_view what) {
+  auto bad = [&](absl::string_view what) {
     return FieldError(path, absl::StrCat("expected ", what, ", got \"", text, "\""));
   };
   switch (f->cpp_type()) {
@@ -247,10 +248,10 @@ absl::Status SetScalar(const std::string& path, const YAML::Node& node, Message*
 }
 
 // key=value,key=value -> YAML mapping (dotted keys nest).
-absl::StatusOr<YAML::Node> KeyValuesToYaml(std::string_view text,
+absl::StatusOr<YAML::Node> KeyValuesToYaml(absl::string_view text,
                                            const std::vector<std::pair<std::string, std::string>>& aliases) {
   YAML::Node root(YAML::NodeType::Map);
-  for (std::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipEmpty())) {
     std::vector<std::string> kv = absl::StrSplit(item, absl::MaxSplits('=', 1));
     if (kv.size() != 2 || kv[0].empty()) {
       return absl::InvalidArgumentError(
@@ -279,7 +280,7 @@ absl::StatusOr<YAML::Node> KeyValuesToYaml(std::string_view text,
 
 }  // namespace
 
-absl::Status ParseMessageText(std::string_view text, Message* out) {
+absl::Status ParseMessageText(absl::string_view text, Message* out) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
@@ -307,7 +308,7 @@ absl::Status LoadMessageFile(const std::string& path, Message* out) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::PortConfig> ParsePortFlag(std::string_view text) {
+absl::StatusOr<v1::PortConfig> ParsePortFlag(absl::string_view text) {
   ASSIGN_OR_RETURN(YAML::Node node, KeyValuesToYaml(text, {}));
   v1::PortConfig port;
   if (absl::Status s = FillMessage("--port", node, &port); !s.ok()) {
@@ -316,7 +317,7 @@ absl::StatusOr<v1::PortConfig> ParsePortFlag(std::string_view text) {
   return port;
 }
 
-absl::StatusOr<v1::StreamConfig> ParseStreamFlag(std::string_view text) {
+absl::StatusOr<v1::StreamConfig> ParseStreamFlag(absl::string_view text) {
   ASSIGN_OR_RETURN(YAML::Node node,
                    KeyValuesToYaml(text, {{"tx", "tx_port"}, {"rx", "rx_port"},
                                           {"src", "src_ip"}, {"dst", "dst_ip"}}));

@@ -14,19 +14,20 @@
 
 #include <google/protobuf/message.h>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/netrig/v1/agent.pb.h"
 
 namespace netrig::agent::control {
 
-absl::Status ParseMessageText(std::string_view text, google::protobuf::Message* out);
+absl::Status ParseMessageText(absl::string_view text, google::protobuf::Message* out);
 absl::Status LoadMessageFile(const std::string& path, google::protobuf::Message* out);
 
 // "--port name=west,pmd=net_af_xdp,iface=veth0" style: comma-separated key=value pairs, keys
 // are field names (dots for nested: src_ip.count=16). Shorthand keys for streams: tx, rx,
 // size, rate, src, dst.
-absl::StatusOr<v1::PortConfig> ParsePortFlag(std::string_view text);
-absl::StatusOr<v1::StreamConfig> ParseStreamFlag(std::string_view text);
+absl::StatusOr<v1::PortConfig> ParsePortFlag(absl::string_view text);
+absl::StatusOr<v1::StreamConfig> ParseStreamFlag(absl::string_view text);
 
 }  // namespace netrig::agent::control

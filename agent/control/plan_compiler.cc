@@ -1,3 +1,4 @@
+#include "absl/strings/string_view.h"
 #include "agent/control/plan_compiler.h"
 
 #include <algorithm>
@@ -21,7 +22,7 @@ using dataplane::StreamPlan;
 constexpr uint32_t kMaxFlows = 1u << 24;
 constexpr uint32_t kMaxSizeCycle = 16384;
 
-absl::Status Err(const std::string& path, std::string_view reason) {
+absl::Status Err(const std::string& path, absl::string_view reason) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", reason));
 }
 
@@ -32,7 +33,7 @@ packet::L3 L3Of(const v1::StreamConfig& s) {
 uint32_t CountOf(const v1::FieldRange& r) { return r.count() == 0 ? 1 : r.count(); }
 uint32_t StepOf(const v1::FieldRange& r) { return r.step() == 0 ? 1 : r.step(); }
 
-std::string StartOr(const v1::FieldRange& r, std::string_view fallback) {
+std::string StartOr(const v1::FieldRange& r, absl::string_view fallback) {
   return r.start().empty() ? std::string(fallback) : r.start();
 }
 
@@ -42,7 +43,7 @@ struct AddressPlan {
 };
 
 absl::StatusOr<AddressPlan> ParseAddress(const v1::FieldRange& r, packet::L3 l3,
-                                         std::string_view fallback4, std::string_view fallback6,
+                                         absl::string_view fallback4, absl::string_view fallback6,
                                          const std::string& path) {
   AddressPlan a;
   if (l3 == packet::L3::kIpv4) {
@@ -195,6 +196,9 @@ absl::Status ValidateStream(const v1::StreamConfig& s, const std::string& path,
     }
     if (!(r.value() > 0)) {
       return Err(path + ".rate.value", absl::StrCat(r.value(), " must be above 0"));
+    }
+    if (r.unit() == v1::RATE_UNIT_PERCENT_LINE && r.value() > 100) {
+      return Err(path + ".rate", absl::StrCat(r.value(), "% exceeds line rate (100%)"));
     }
   }
   if (r.burst_bytes() != 0 && r.gap_ns() == 0) {

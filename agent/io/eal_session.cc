@@ -1,5 +1,7 @@
 #include "agent/io/eal_session.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <string>
 
@@ -44,7 +46,12 @@ absl::StatusOr<std::unique_ptr<EalSession>> EalSession::Create(const EalOptions&
   }
   args.push_back("-m");
   args.push_back(std::to_string(options.memory_mb));
-  args.push_back("--in-memory");
+  // --in-memory conflicts with --no-huge (legacy memory); a per-process prefix keeps
+  // concurrent agents (and tests running in parallel) apart either way.
+  if (!options.no_huge) {
+    args.push_back("--in-memory");
+  }
+  args.push_back(absl::StrCat("--file-prefix=netrig", getpid()));
   if (options.pci_allow.empty()) {
     args.push_back("--no-pci");
   }
@@ -57,6 +64,7 @@ absl::StatusOr<std::unique_ptr<EalSession>> EalSession::Create(const EalOptions&
     args.push_back(vdev);
   }
   args.push_back(absl::StrCat("--log-level=", options.log_level));
+  args.push_back("--no-telemetry");
   for (const std::string& extra : options.extra_args) {
     args.push_back(extra);
   }

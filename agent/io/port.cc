@@ -1,3 +1,4 @@
+#include "absl/strings/string_view.h"
 #include "agent/io/port.h"
 
 #include <net/if.h>
@@ -43,7 +44,7 @@ void FillPattern(rte_mempool*, void*, void* obj, unsigned) {
 
 }  // namespace
 
-absl::StatusOr<Pmd> ParsePmd(std::string_view name) {
+absl::StatusOr<Pmd> ParsePmd(absl::string_view name) {
   std::string known;
   for (const PmdEntry& e : kPmds) {
     if (name == e.name) {

@@ -9,6 +9,7 @@
 
 #include <rte_mempool.h>
 
+#include "absl/strings/string_view.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "lib/packet/frame.h"
@@ -28,7 +29,7 @@ struct PortSpec {
 };
 
 // "net_af_xdp" -> Pmd. InvalidArgument lists the known names.
-absl::StatusOr<Pmd> ParsePmd(std::string_view name);
+absl::StatusOr<Pmd> ParsePmd(absl::string_view name);
 std::string PmdName(Pmd pmd);
 // Whether a port of this PMD receives anything (net_null is a sink: its RX invents frames).
 bool PmdReceives(Pmd pmd);

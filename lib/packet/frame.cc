@@ -12,7 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_format.h"
 #include "lib/common/status_macros.h"
 #include "lib/packet/checksum.h"
@@ -26,6 +26,12 @@ constexpr uint32_t kFcsBytes = rate::kFcsBytes;
 // IPv4 flags/fragment-offset field: MF flag and the 13-bit offset.
 constexpr uint16_t kIpv4MoreFragments = 0x2000;
 constexpr uint16_t kIpv4FragmentOffsetMask = 0x1fff;
+
+// Input text quoted in error messages, with control characters escaped so a stray NUL or
+// newline from a config file stays visible and harmless in logs.
+std::string Escaped(std::string_view text) {
+  return absl::CHexEscape(absl::string_view(text.data(), text.size()));
+}
 
 const char* L3Name(L3 l3) { return l3 == L3::kIpv4 ? "IPv4" : "IPv6"; }
 
@@ -74,7 +80,7 @@ absl::StatusOr<MacAddr> ParseMac(std::string_view text) {
   if (!ok) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "mac \"%s\": expected six hex octets separated by ':', like 02:00:00:00:00:01",
-        absl::CHexEscape(text)));
+        Escaped(text)));
   }
   return mac;
 }
@@ -88,7 +94,7 @@ absl::StatusOr<uint32_t> ParseIpv4(std::string_view text) {
   in_addr addr{};
   if (!InetPton(AF_INET, text, &addr)) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "ipv4 \"%s\": expected a dotted quad like 198.18.0.1", absl::CHexEscape(text)));
+        "ipv4 \"%s\": expected a dotted quad like 198.18.0.1", Escaped(text)));
   }
   return ntohl(addr.s_addr);
 }
@@ -102,7 +108,7 @@ absl::StatusOr<Ipv6Addr> ParseIpv6(std::string_view text) {
   Ipv6Addr addr{};
   if (!InetPton(AF_INET6, text, addr.data())) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "ipv6 \"%s\": expected an RFC 4291 address like 2001:db8::1", absl::CHexEscape(text)));
+        "ipv6 \"%s\": expected an RFC 4291 address like 2001:db8::1", Escaped(text)));
   }
   return addr;
 }

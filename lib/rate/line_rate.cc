@@ -10,7 +10,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 
@@ -27,6 +26,33 @@ constexpr uint64_t WireBits(uint32_t frame_bytes) {
 }
 
 // ---- Text parsing ---------------------------------------------------------------------------
+// Debian's Abseil is built with its own absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW 0),
+// so the absl/strings helpers do not accept std::string_view; these few are spelled out.
+
+std::string_view StripWhitespace(std::string_view s) {
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front()))) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(s[i])) !=
+        absl::ascii_tolower(static_cast<unsigned char>(prefix[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && StartsWithIgnoreCase(a, b);
+}
 
 // A decimal number as written ("1.5" -> mantissa 15, fraction_digits 1), kept exact so that
 // "2.5G" becomes exactly 2,500,000,000 bit/s instead of going through binary floating point.
@@ -92,7 +118,7 @@ uint64_t ConsumeMultiplier(std::string_view& text) {
 // Longest spellings first so "bits" is not read as "bit" followed by garbage.
 bool ConsumeBitUnit(std::string_view& text) {
   for (std::string_view unit : {"bit/s", "bits", "bps", "bit", "b/s"}) {
-    if (absl::StartsWithIgnoreCase(text, unit)) {
+    if (StartsWithIgnoreCase(text, unit)) {
       text.remove_prefix(unit.size());
       return true;
     }
@@ -175,7 +201,7 @@ double SizeMix::AverageFrameBytes() const {
 }
 
 absl::StatusOr<SizeMix> NamedMix(std::string_view name) {
-  const std::string lower = absl::AsciiStrToLower(name);
+  const std::string lower = absl::AsciiStrToLower(std::string(name));
   for (const KnownMix& known : kKnownMixes) {
     if (lower == known.name) {
       return SizeMix{.name = std::string(known.name),
@@ -184,8 +210,8 @@ absl::StatusOr<SizeMix> NamedMix(std::string_view name) {
                                  {.frame_bytes = 1518, .weight = 1}}};
     }
   }
-  std::vector<std::string_view> names;
-  for (const KnownMix& known : kKnownMixes) names.push_back(known.name);
+  std::vector<std::string> names;
+  for (const KnownMix& known : kKnownMixes) names.emplace_back(known.name);
   return absl::InvalidArgumentError(absl::StrFormat("mix \"%s\": unknown; known mixes are %s",
                                                     name, absl::StrJoin(names, ", ")));
 }
@@ -240,14 +266,14 @@ absl::StatusOr<RateSpec> ParseRate(std::string_view text) {
   const auto error = [text](std::string_view reason) {
     return absl::InvalidArgumentError(absl::StrFormat("rate \"%s\": %s", text, reason));
   };
-  std::string_view rest = absl::StripAsciiWhitespace(text);
+  std::string_view rest = StripWhitespace(text);
   const std::optional<Decimal> number = ConsumeDecimal(rest);
   if (!number.has_value()) {
     return error(
         "expected a non-negative number followed by a unit, e.g. \"50%\", \"1.5Mpps\", "
         "\"200Mbps\" or \"1Gbps-l1\"");
   }
-  rest = absl::StripLeadingAsciiWhitespace(rest);
+  rest = StripWhitespace(rest);
   if (rest.empty()) {
     return error("missing unit; use %, pps, bps (L2) or bps-l1 (L1)");
   }
@@ -258,12 +284,12 @@ absl::StatusOr<RateSpec> ParseRate(std::string_view text) {
     return spec;
   }
   const uint64_t mult = ConsumeMultiplier(rest);
-  if (absl::EqualsIgnoreCase(rest, "pps")) {
+  if (EqualsIgnoreCase(rest, "pps")) {
     spec.unit = RateUnit::kPps;
   } else if (ConsumeBitUnit(rest)) {
-    if (rest.empty() || absl::EqualsIgnoreCase(rest, "-l2")) {
+    if (rest.empty() || EqualsIgnoreCase(rest, "-l2")) {
       spec.unit = RateUnit::kL2Bps;
-    } else if (absl::EqualsIgnoreCase(rest, "-l1")) {
+    } else if (EqualsIgnoreCase(rest, "-l1")) {
       spec.unit = RateUnit::kL1Bps;
     } else {
       return error(absl::StrFormat("unexpected \"%s\" after the bit-rate unit; only -l1 or -l2",
@@ -280,12 +306,12 @@ absl::StatusOr<uint64_t> ParseBitsPerSecond(std::string_view text) {
   const auto error = [text](std::string_view reason) {
     return absl::InvalidArgumentError(absl::StrFormat("bit rate \"%s\": %s", text, reason));
   };
-  std::string_view rest = absl::StripAsciiWhitespace(text);
+  std::string_view rest = StripWhitespace(text);
   const std::optional<Decimal> number = ConsumeDecimal(rest);
   if (!number.has_value()) {
     return error("expected a positive number with an optional k/M/G/T multiplier, e.g. \"10G\"");
   }
-  rest = absl::StripLeadingAsciiWhitespace(rest);
+  rest = StripWhitespace(rest);
   const uint64_t mult = ConsumeMultiplier(rest);
   if (!rest.empty() && !(ConsumeBitUnit(rest) && rest.empty())) {
     return error("unknown unit; expected an optional k/M/G/T followed by an optional bps/bit");

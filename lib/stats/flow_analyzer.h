@@ -45,8 +45,7 @@ struct AnalyzerConfig {
   uint64_t late_threshold_ns = UINT64_MAX;
 };
 
-// See flow_analyzer_state.h for the layout (kept to 192 bytes; the in-order path touches the
-// first 128).
+// See flow_analyzer_state.h for the layout (320 bytes; the in-order path touches the first 128).
 struct FlowRxState;
 
 }  // namespace netrig::stats
@@ -81,6 +80,15 @@ struct FlowSummary {
   uint32_t max_n_reordering = 0;
   uint64_t seq_discontinuities = 0;  // §3.3 discontinuities (gaps in the sequence)
   uint64_t late_time_sum_ns = 0;     // sum over reordered packets, for a mean late time
+                                     // (divide by reordered - extent_unknown)
+  // Reordered packets whose discontinuity was no longer tracked (only the last two are kept):
+  // extent, late time, byte offset and n-reordering are unknown for them and left out.
+  uint64_t extent_unknown = 0;
+  // Reordered packets older than the 64-packet duplicate window. They cannot be checked for
+  // duplication: a copy arriving that far behind is counted as unique and reordered.
+  uint64_t beyond_window = 0;
+  // §4.5 reordering discontinuities: distinct s[j] that at least one reordered packet found.
+  uint64_t reordering_discontinuities = 0;
   // §4.6 reordering-free runs over the unique arrivals.
   uint64_t runs_p = 0, runs_a = 0, runs_x = 0, runs_q = 0;
   // Latency (one-way delay) over unique, non-late packets, ns.

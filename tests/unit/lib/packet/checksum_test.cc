@@ -116,7 +116,9 @@ TEST(ChecksumFoldTest, PreservesValueModulo0xFFFFAndNeverReturnsZeroForNonZero) 
     const uint16_t folded = ChecksumFold(v);
     // In one's-complement arithmetic 0xFFFF and 0 are both zero.
     EXPECT_EQ(folded % 0xffff, v % 0xffff) << std::hex << v;
-    if (v != 0) EXPECT_NE(folded, 0) << std::hex << v;
+    if (v != 0) {
+      EXPECT_NE(folded, 0) << std::hex << v;
+    }
   }
   EXPECT_EQ(ChecksumFold(0), 0);
   EXPECT_EQ(ChecksumFold(0x2ddf0), 0xddf2);

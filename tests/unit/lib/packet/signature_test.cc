@@ -71,14 +71,14 @@ TEST(SignatureTest, WrongMagicIsRejectedAndLeavesOutputUntouched) {
 TEST(ByteOrderTest, LoadStoreAreBigEndianAndUnaligned) {
   uint8_t buf[9] = {};
   StoreBe16(buf + 1, 0x1234);
-  EXPECT_THAT(std::array<uint8_t, 2>({buf[1], buf[2]}), ElementsAre(0x12, 0x34));
+  EXPECT_THAT((std::array<uint8_t, 2>{buf[1], buf[2]}), ElementsAre(0x12, 0x34));
   EXPECT_EQ(LoadBe16(buf + 1), 0x1234);
   StoreBe32(buf + 1, 0x89abcdef);
-  EXPECT_THAT(std::array<uint8_t, 4>({buf[1], buf[2], buf[3], buf[4]}),
+  EXPECT_THAT((std::array<uint8_t, 4>{buf[1], buf[2], buf[3], buf[4]}),
               ElementsAre(0x89, 0xab, 0xcd, 0xef));
   EXPECT_EQ(LoadBe32(buf + 1), 0x89abcdefu);
   StoreBe64(buf + 1, 0x0102030405060708ull);
-  EXPECT_THAT(std::array<uint8_t, 8>({buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7],
+  EXPECT_THAT((std::array<uint8_t, 8>{buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7],
                                       buf[8]}),
               ElementsAreArray({1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_EQ(LoadBe64(buf + 1), 0x0102030405060708ull);
