@@ -22,6 +22,7 @@ function(netrig_add_test)
     set(T_TIMEOUT 300)
   endif()
   gtest_discover_tests(${T_NAME}
+    TEST_PREFIX "${T_NAME}."
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
 endfunction()

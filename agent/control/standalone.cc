@@ -228,8 +228,17 @@ absl::StatusOr<v1::StandaloneResult> RunStandalone(const v1::StandaloneRun& run,
     tables.push_back(std::make_unique<FlowTable>(rx_plan));
   }
   std::vector<std::unique_ptr<RxEngine>> rx_engines;
+  // A port is polled when a stream names it as rx_port, or when it transmits nothing (a pure
+  // analyzer port). A TX-only port is never polled: polling costs the generator (AF_XDP's RX
+  // path may make a wakeup syscall per poll) and there is nothing to analyse.
+  std::vector<bool> is_rx(ports.size(), false), is_tx(ports.size(), false);
+  for (const StreamRuntime& s : streams) is_tx[s.tx_port] = true;
+  for (int i = 0; i < run.streams_size(); ++i) {
+    const auto it = std::find(names.begin(), names.end(), run.streams(i).rx_port());
+    if (it != names.end()) is_rx[it - names.begin()] = true;
+  }
   for (size_t p = 0; p < ports.size(); ++p) {
-    if (!io::PmdReceives(ports[p].pmd)) continue;
+    if (!io::PmdReceives(ports[p].pmd) || (!is_rx[p] && is_tx[p])) continue;
     for (uint16_t q = 0; q < ports[p].queues; ++q) {
       const unsigned w = static_cast<unsigned>((p * 64 + q) % nworkers);
       rx_engines.push_back(std::make_unique<RxEngine>(ports[p].port_id, q, *tables[w], clock,
@@ -325,6 +334,7 @@ absl::StatusOr<v1::StandaloneResult> RunStandalone(const v1::StandaloneRun& run,
     uint64_t first_rx = UINT64_MAX, last_rx = 0, lat_min = UINT64_MAX, lat_max = 0;
     double lat_sum = 0, jitter_sum = 0;
     uint64_t lat_n = 0;
+    const std::vector<uint64_t> flow_tx_bytes = s.engine->flow_tx_bytes();
     for (uint32_t k = 0; k < plan.flows; ++k) {
       const uint32_t id = plan.first_flow_id + k;
       stats::FlowSummary sum = stats::Summarize(tables[0]->state(id), s.engine->flow_tx_packets()[k]);
@@ -335,7 +345,7 @@ absl::StatusOr<v1::StandaloneResult> RunStandalone(const v1::StandaloneRun& run,
       fs->set_flow_id(id);
       fs->set_stream(name);
       fs->set_tx_packets(sum.tx_packets);
-      fs->set_tx_bytes(s.engine->flow_tx_bytes()[k]);
+      fs->set_tx_bytes(flow_tx_bytes[k]);
       fs->set_rx_packets(sum.rx_packets);
       fs->set_rx_bytes(sum.rx_bytes);
       fs->set_unique_packets(sum.unique_packets);
@@ -357,7 +367,7 @@ absl::StatusOr<v1::StandaloneResult> RunStandalone(const v1::StandaloneRun& run,
       fs->set_last_rx_unix_ns(sum.last_rx_ns);
       fs->set_max_gap_ns(sum.max_gap_ns);
       ss->set_tx_packets(ss->tx_packets() + sum.tx_packets);
-      ss->set_tx_bytes(ss->tx_bytes() + s.engine->flow_tx_bytes()[k]);
+      ss->set_tx_bytes(ss->tx_bytes() + flow_tx_bytes[k]);
       ss->set_rx_packets(ss->rx_packets() + sum.rx_packets);
       ss->set_rx_bytes(ss->rx_bytes() + sum.rx_bytes);
       ss->set_unique_packets(ss->unique_packets() + sum.unique_packets);

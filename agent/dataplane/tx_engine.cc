@@ -52,27 +52,36 @@ uint64_t TxEngine::next_due_tsc() const {
   return done_ ? UINT64_MAX : (next_fp_ >> kPacerShift);
 }
 
-uint16_t TxEngine::Stamp(rte_mbuf** bufs, uint16_t n, uint64_t now_tsc) {
-  const uint64_t tx_ns = clock_.ToNs(now_tsc);
+namespace {
+
+// The per-frame loop, specialised on whether lengths must be patched (size cycles) and whether
+// a UDP checksum is finished. Everything it touches is held in locals: stores into frame bytes
+// (char) may alias any member, which would force reloads on every frame.
+template <bool kPatchLengths, bool kUdpChecksum, bool kIpv4>
+void StampFrames(rte_mbuf** bufs, uint16_t n, const FlowTemplate* __restrict templates,
+                 const SizeEntry* __restrict sizes, uint32_t nflows, uint32_t nsizes,
+                 uint32_t copy_len, uint32_t sig, uint64_t tx_ns, uint32_t& flow_cursor,
+                 uint32_t& size_cursor, uint64_t* __restrict flow_packets,
+                 uint64_t* __restrict flow_bytes, uint32_t* __restrict pending_flow,
+                 uint64_t& total_bytes) {
   const uint64_t ts_words = ChecksumWords64(tx_ns);
-  const uint32_t nflows = plan_.flows;
-  const uint32_t nsizes = static_cast<uint32_t>(plan_.sizes.size());
-  const FlowTemplate* templates = plan_.templates.data();
-  const SizeEntry* sizes = plan_.sizes.data();
-  const uint32_t sig = sig_offset_;
+  uint32_t f = flow_cursor;
+  uint32_t sc = size_cursor;
+  uint64_t bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
     rte_mbuf* m = bufs[i];
-    const uint32_t f = flow_cursor_;
-    flow_cursor_ = (f + 1 == nflows) ? 0 : f + 1;
-    const SizeEntry& s = sizes[size_cursor_];
-    size_cursor_ = (size_cursor_ + 1 == nsizes) ? 0 : size_cursor_ + 1;
+    const SizeEntry& s = sizes[sc];
     const FlowTemplate& t = templates[f];
+    // Raw mempool objects: rte_pktmbuf_free() left next = NULL and nb_segs = 1; set only what
+    // a fresh TX frame needs instead of a full rte_pktmbuf_reset() (testpmd txonly does the same).
+    m->data_off = RTE_PKTMBUF_HEADROOM;
+    m->ol_flags = 0;
     uint8_t* d = rte_pktmbuf_mtod(m, uint8_t*);
-    rte_memcpy(d, t.bytes, copy_len_);
+    rte_memcpy(d, t.bytes, copy_len);
     m->data_len = s.data_len;
     m->pkt_len = s.data_len;
-    if (patch_lengths_) {
-      if (plan_.l3 == packet::L3::kIpv4) {
+    if constexpr (kPatchLengths) {
+      if constexpr (kIpv4) {
         StoreBe16(d + kIpv4LenOffset, s.ip_len);
         StoreBe16(d + kIpv4CsumOffset, ChecksumFinish(t.ip_header_sum + s.ip_len));
       } else {
@@ -80,25 +89,69 @@ uint16_t TxEngine::Stamp(rte_mbuf** bufs, uint16_t n, uint64_t now_tsc) {
       }
       StoreBe16(d + sig - packet::kUdpHeaderBytes + 4, s.udp_len);
     }
-    const uint32_t seq = static_cast<uint32_t>(flow_packets_[f]);
-    ++flow_packets_[f];
-    flow_bytes_[f] += s.frame_bytes;
-    tx_bytes_ += s.frame_bytes;
+    const uint64_t count = flow_packets[f];
+    flow_packets[f] = count + 1;
+    if constexpr (kPatchLengths) {
+      flow_bytes[f] += s.frame_bytes;  // fixed sizes: derived from the packet count instead
+    }
+    bytes += s.frame_bytes;
+    const uint32_t seq = static_cast<uint32_t>(count);
     packet::StoreBe32(d + sig + packet::kSigSeqOffset, seq);
     packet::StoreBe64(d + sig + packet::kSigTsOffset, tx_ns);
-    if (plan_.udp_checksum) {
+    if constexpr (kUdpChecksum) {
       // Template sum + both UDP length words (pseudo-header and header) + payload pattern +
       // the per-frame signature fields.
-      const uint64_t sum = t.udp_sum + 2u * s.udp_len + s.payload_sum + ChecksumWords32(seq) +
-                           ts_words;
+      const uint64_t sum =
+          t.udp_sum + 2u * s.udp_len + s.payload_sum + ChecksumWords32(seq) + ts_words;
       uint16_t csum = ChecksumFinish(sum);
       if (csum == 0) {
         csum = 0xffff;
       }
       StoreBe16(d + sig - packet::kUdpHeaderBytes + 6, csum);
     }
-    pending_flow_[i] = f;
+    pending_flow[i] = f;
+    f = (f + 1 == nflows) ? 0 : f + 1;
+    if constexpr (kPatchLengths) {
+      sc = (sc + 1 == nsizes) ? 0 : sc + 1;
+    }
   }
+  flow_cursor = f;
+  size_cursor = sc;
+  total_bytes += bytes;
+}
+
+}  // namespace
+
+uint16_t TxEngine::Stamp(rte_mbuf** bufs, uint16_t n, uint64_t now_tsc) {
+  const uint64_t tx_ns = clock_.ToNs(now_tsc);
+  const uint32_t nflows = plan_.flows;
+  const uint32_t nsizes = static_cast<uint32_t>(plan_.sizes.size());
+  const bool v4 = plan_.l3 == packet::L3::kIpv4;
+  uint32_t fc = flow_cursor_, sc = size_cursor_;
+  uint64_t bytes = tx_bytes_;
+#define NB_STAMP(P, C, V)                                                                   \
+  StampFrames<P, C, V>(bufs, n, plan_.templates.data(), plan_.sizes.data(), nflows, nsizes, \
+                       copy_len_, sig_offset_, tx_ns, fc, sc, flow_packets_.data(),         \
+                       flow_bytes_.data(), pending_flow_, bytes)
+  if (!patch_lengths_) {
+    if (!plan_.udp_checksum) {
+      NB_STAMP(false, false, true);
+    } else {
+      NB_STAMP(false, true, true);
+    }
+  } else if (v4) {
+    if (!plan_.udp_checksum) {
+      NB_STAMP(true, false, true);
+    } else {
+      NB_STAMP(true, true, true);
+    }
+  } else {
+    NB_STAMP(true, true, false);
+  }
+#undef NB_STAMP
+  flow_cursor_ = fc;
+  size_cursor_ = sc;
+  tx_bytes_ = bytes;
   return n;
 }
 
@@ -169,7 +222,7 @@ uint16_t TxEngine::Step(uint64_t now_tsc) {
     if (n == 0) {
       return 0;
     }
-    if (rte_pktmbuf_alloc_bulk(pool_, pending_, n) != 0) {
+    if (rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(pending_), n) != 0) {
       counters_.tx_alloc_fail.Add(1);
       return 0;  // pacer time not consumed: the frames go out late, not never
     }
@@ -180,7 +233,7 @@ uint16_t TxEngine::Step(uint64_t now_tsc) {
     if (plan_.max_packets != 0) {
       n = static_cast<uint16_t>(std::min<uint64_t>(n, plan_.max_packets - sent_total_));
     }
-    if (rte_pktmbuf_alloc_bulk(pool_, pending_, n) != 0) {
+    if (rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(pending_), n) != 0) {
       counters_.tx_alloc_fail.Add(1);
       return 0;
     }
@@ -199,6 +252,17 @@ uint16_t TxEngine::Step(uint64_t now_tsc) {
   return before - pending_n_;
 }
 
+std::vector<uint64_t> TxEngine::flow_tx_bytes() const {
+  if (patch_lengths_) {
+    return flow_bytes_;
+  }
+  std::vector<uint64_t> out(flow_packets_.size());
+  for (size_t f = 0; f < out.size(); ++f) {
+    out[f] = flow_packets_[f] * plan_.sizes[0].frame_bytes;
+  }
+  return out;
+}
+
 void TxEngine::Finish() {
   if (pending_n_ == 0) {
     return;
@@ -210,7 +274,9 @@ void TxEngine::Finish() {
     const uint32_t f = pending_flow_[k];
     const uint32_t bytes = pending_[k]->data_len + 4u;
     --flow_packets_[f];
-    flow_bytes_[f] -= bytes;
+    if (patch_lengths_) {
+      flow_bytes_[f] -= bytes;
+    }
     tx_bytes_ -= bytes;
   }
   rte_pktmbuf_free_bulk(pending_ + pending_off_, pending_n_);

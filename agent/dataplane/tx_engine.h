@@ -40,7 +40,8 @@ class TxEngine {
 
   const StreamPlan& plan() const { return plan_; }
   const std::vector<uint64_t>& flow_tx_packets() const { return flow_packets_; }
-  const std::vector<uint64_t>& flow_tx_bytes() const { return flow_bytes_; }
+  // Bytes sent per flow (frames incl. FCS). Control thread, after Finish().
+  std::vector<uint64_t> flow_tx_bytes() const;
   uint64_t tx_packets() const { return tx_packets_; }
   uint64_t tx_bytes() const { return tx_bytes_; }
   uint64_t first_tx_tsc() const { return first_tx_tsc_; }

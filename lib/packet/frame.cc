@@ -86,15 +86,15 @@ absl::StatusOr<MacAddr> ParseMac(std::string_view text) {
 }
 
 std::string FormatMac(const MacAddr& mac) {
-  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-                         mac[4], mac[5]);
+  return absl::StrFormat("%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+                         mac[5]);
 }
 
 absl::StatusOr<uint32_t> ParseIpv4(std::string_view text) {
   in_addr addr{};
   if (!InetPton(AF_INET, text, &addr)) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "ipv4 \"%s\": expected a dotted quad like 198.18.0.1", Escaped(text)));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("ipv4 \"%s\": expected a dotted quad like 198.18.0.1", Escaped(text)));
   }
   return ntohl(addr.s_addr);
 }
@@ -122,9 +122,9 @@ std::string FormatIpv6(const Ipv6Addr& addr) {
 
 absl::Status ValidateFrameSpec(const FrameSpec& spec) {
   if (spec.frame_bytes < rate::kMinEthernetFrameBytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "frame_bytes: %u is below the %u-byte minimum", spec.frame_bytes,
-        rate::kMinEthernetFrameBytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("frame_bytes: %u is below the %u-byte minimum", spec.frame_bytes,
+                        rate::kMinEthernetFrameBytes));
   }
   if (spec.frame_bytes < MinFrameBytes(spec.l3)) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -132,17 +132,16 @@ absl::Status ValidateFrameSpec(const FrameSpec& spec) {
         spec.frame_bytes, L3Name(spec.l3), kSignatureBytes, MinFrameBytes(spec.l3)));
   }
   if (spec.frame_bytes > rate::kMaxEthernetFrameBytes) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "frame_bytes: %u is above the %u-byte maximum", spec.frame_bytes,
-        rate::kMaxEthernetFrameBytes));
+    return absl::InvalidArgumentError(
+        absl::StrFormat("frame_bytes: %u is above the %u-byte maximum", spec.frame_bytes,
+                        rate::kMaxEthernetFrameBytes));
   }
   if (spec.ttl == 0) {
     // A TTL / hop limit of 0 is dropped by the first router (RFC 791, RFC 8200).
     return absl::InvalidArgumentError("ttl: must be 1..255, got 0");
   }
   if (spec.dscp > 63) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("dscp: must be 0..63, got %u", spec.dscp));
+    return absl::InvalidArgumentError(absl::StrFormat("dscp: must be 0..63, got %u", spec.dscp));
   }
   return absl::OkStatus();
 }
@@ -168,8 +167,8 @@ absl::StatusOr<std::vector<uint8_t>> BuildFrame(const FrameSpec& spec, const Sig
     ip[0] = 0x45;  // version 4, IHL 5 words
     ip[1] = traffic_class;
     StoreBe16(ip + 2, static_cast<uint16_t>(len - l3));  // total length = frame - 18
-    // Identification 0 and flags/fragment offset 0 as in RFC 2544 App. C: test frames are
-    // never fragmented and identical IDs are harmless without fragmentation (RFC 6864).
+    // Identification 0 and flags/fragment offset 0, as in the RFC 2544 App. C test frame. The
+    // ID only matters for reassembly, and test frames never exceed the path MTU.
     ip[8] = spec.ttl;
     ip[9] = kIpProtoUdp;
     StoreBe32(ip + 12, spec.src_ipv4);
@@ -254,15 +253,15 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
   off += 2;
   if (ether_type == kEtherTypeVlan) {
     if (len < off + kVlanTagBytes) {
-      return error("vlan", absl::StrFormat("%u bytes left, need %u for the tag", len - off,
-                                           kVlanTagBytes));
+      return error("vlan",
+                   absl::StrFormat("%u bytes left, need %u for the tag", len - off, kVlanTagBytes));
     }
     out.vlan_tci = LoadBe16(p + off);
     ether_type = LoadBe16(p + off + 2);
     off += kVlanTagBytes;
     if (ether_type == kEtherTypeVlan || ether_type == 0x88a8) {
-      return error("vlan", absl::StrFormat("nested tag (ether type 0x%04x) is not supported",
-                                           ether_type));
+      return error("vlan",
+                   absl::StrFormat("nested tag (ether type 0x%04x) is not supported", ether_type));
     }
   }
   out.ether_type = ether_type;
@@ -283,8 +282,8 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
     }
     const uint32_t ihl = ihl_words * 4;
     if (ihl > len - off) {
-      return error("ipv4", absl::StrFormat("header length %u bytes exceeds the %u bytes left",
-                                           ihl, len - off));
+      return error("ipv4", absl::StrFormat("header length %u bytes exceeds the %u bytes left", ihl,
+                                           len - off));
     }
     const uint32_t total_length = LoadBe16(ip + 2);
     if (total_length < ihl) {
@@ -312,8 +311,8 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
     out.src_ipv4 = LoadBe32(ip + 12);
     out.dst_ipv4 = LoadBe32(ip + 16);
     // A header with a correct checksum sums to 0xFFFF (RFC 1071 §1).
-    out.ipv4_checksum_ok = ChecksumFold(ChecksumPartial(std::span<const uint8_t>(ip, ihl))) ==
-                           0xffff;
+    out.ipv4_checksum_ok =
+        ChecksumFold(ChecksumPartial(std::span<const uint8_t>(ip, ihl))) == 0xffff;
     l4 = off + ihl;
     l4_len = total_length - ihl;
   } else if (ether_type == kEtherTypeIpv6) {
@@ -330,10 +329,10 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
                                            payload_length, len - off - kIpv6HeaderBytes));
     }
     if (ip[6] != kIpProtoUdp) {
-      return error("ipv6", absl::StrFormat(
-                               "next header %u is not UDP (17); extension headers are not "
-                               "supported",
-                               ip[6]));
+      return error("ipv6",
+                   absl::StrFormat("next header %u is not UDP (17); extension headers are not "
+                                   "supported",
+                                   ip[6]));
     }
     const uint32_t traffic_class = (LoadBe16(ip) >> 4) & 0xff;
     out.dscp = static_cast<uint8_t>(traffic_class >> 2);
@@ -343,8 +342,8 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
     l4 = off + kIpv6HeaderBytes;
     l4_len = payload_length;
   } else {
-    return error("ethernet", absl::StrFormat("ether type 0x%04x is not IPv4, IPv6 or 802.1Q",
-                                             ether_type));
+    return error("ethernet",
+                 absl::StrFormat("ether type 0x%04x is not IPv4, IPv6 or 802.1Q", ether_type));
   }
 
   if (l4_len < kUdpHeaderBytes) {
@@ -360,8 +359,8 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
   }
   // May be shorter than the IP payload (RFC 768 leaves trailing octets to IP); never longer.
   if (out.udp_length > l4_len) {
-    return error("udp", absl::StrFormat("length %u exceeds the %u bytes left", out.udp_length,
-                                        l4_len));
+    return error("udp",
+                 absl::StrFormat("length %u exceeds the %u bytes left", out.udp_length, l4_len));
   }
   const uint16_t udp_checksum = LoadBe16(udp + 6);
   out.udp_checksum_present = udp_checksum != 0;
@@ -374,9 +373,8 @@ absl::StatusOr<ParsedFrame> ParseFrame(std::span<const uint8_t> data) {
     const uint64_t pseudo = out.l3 == L3::kIpv4
                                 ? Ipv4PseudoHeaderSum(out.src_ipv4, out.dst_ipv4, out.udp_length)
                                 : Ipv6PseudoHeaderSum(ip + 8, ip + 24, out.udp_length);
-    out.udp_checksum_ok =
-        ChecksumFold(ChecksumPartial(std::span<const uint8_t>(udp, out.udp_length), pseudo)) ==
-        0xffff;
+    out.udp_checksum_ok = ChecksumFold(ChecksumPartial(
+                              std::span<const uint8_t>(udp, out.udp_length), pseudo)) == 0xffff;
   }
   if (out.udp_length - kUdpHeaderBytes >= kSignatureBytes) {
     Signature sig;

@@ -212,8 +212,8 @@ absl::StatusOr<SizeMix> NamedMix(std::string_view name) {
   }
   std::vector<std::string> names;
   for (const KnownMix& known : kKnownMixes) names.emplace_back(known.name);
-  return absl::InvalidArgumentError(absl::StrFormat("mix \"%s\": unknown; known mixes are %s",
-                                                    name, absl::StrJoin(names, ", ")));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("mix \"%s\": unknown; known mixes are %s", name, absl::StrJoin(names, ", ")));
 }
 
 double MaxFrameRate(uint64_t link_bps, const SizeMix& mix) {
@@ -226,7 +226,8 @@ std::vector<uint32_t> ExpandMixCycle(const SizeMix& mix) {
   // entry with the largest credit is sent and pays the total weight. Over one cycle of
   // sum(weights) steps every entry is picked exactly `weight` times, and heavy entries are
   // spread out instead of being sent in one run. Ties go to the earlier entry, which makes
-  // the cycle deterministic.
+  // the cycle deterministic. The cycle has sum(weights) entries, so weights are meant to be
+  // small counts (7:4:1), not percentages scaled up.
   int64_t total = 0;
   for (const SizeMixEntry& e : mix.entries) total += e.weight;
   std::vector<uint32_t> cycle;
@@ -292,8 +293,8 @@ absl::StatusOr<RateSpec> ParseRate(std::string_view text) {
     } else if (EqualsIgnoreCase(rest, "-l1")) {
       spec.unit = RateUnit::kL1Bps;
     } else {
-      return error(absl::StrFormat("unexpected \"%s\" after the bit-rate unit; only -l1 or -l2",
-                                   rest));
+      return error(
+          absl::StrFormat("unexpected \"%s\" after the bit-rate unit; only -l1 or -l2", rest));
     }
   } else {
     return error("unknown unit; use %, pps, bps (L2) or bps-l1 (L1) with an optional k/M/G/T");
@@ -343,9 +344,8 @@ absl::StatusOr<double> ToFramesPerSecond(const RateSpec& rate, uint64_t link_bps
     return absl::InvalidArgumentError(absl::StrFormat("rate %s: link speed is zero", text));
   }
   if (!std::isfinite(avg_frame_bytes) || avg_frame_bytes <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("rate %s: average frame size %g bytes is not positive", text,
-                        avg_frame_bytes));
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "rate %s: average frame size %g bytes is not positive", text, avg_frame_bytes));
   }
   const double wire_bits = 8 * (avg_frame_bytes + kWireOverheadBytes);
   const double line_fps = static_cast<double>(link_bps) / wire_bits;
@@ -375,7 +375,7 @@ absl::StatusOr<double> ToFramesPerSecond(const RateSpec& rate, uint64_t link_bps
   // meaningful excess (even 1 fps at 400G) is far larger.
   if (load > 1 + 1e-12) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "rate %s exceeds line rate: %.2f fps is %.4f%% of the line rate of %.2f fps for "
+        "rate %s exceeds line rate: %.2f fps is %.6g%% of the line rate of %.2f fps for "
         "%g-byte frames on a %sbit/s link",
         text, fps, load * 100, line_fps, avg_frame_bytes, FormatScaled(link_bps)));
   }

@@ -142,9 +142,7 @@ Arrival OnPacketSlow(FlowRxState& f, uint32_t seq, uint64_t tx_ns, uint64_t rx_n
       f.disc[0] = SeqDiscontinuity{f.next_exp, seq, static_cast<uint32_t>(i),
                                    static_cast<uint32_t>(f.inorder_bytes), rx_ns};
     }
-    f.dup_window = d >= static_cast<int32_t>(kWindowBits) - 1
-                       ? 1
-                       : (f.dup_window << (d + 1)) | 1;
+    f.dup_window = d >= static_cast<int32_t>(kWindowBits) - 1 ? 1 : (f.dup_window << (d + 1)) | 1;
     f.next_exp = seq + 1;
     f.inorder_bytes += bytes;
   } else {
@@ -208,8 +206,7 @@ FlowSummary Summarize(const FlowRxState& f, uint64_t tx_packets) {
     s.latency_avg_ns = static_cast<double>(f.lat_sum_ns) / static_cast<double>(f.unique);
   }
   if (f.ipdv_count > 0) {
-    s.ipdv_mean_abs_ns =
-        static_cast<double>(f.ipdv_abs_sum_ns) / static_cast<double>(f.ipdv_count);
+    s.ipdv_mean_abs_ns = static_cast<double>(f.ipdv_abs_sum_ns) / static_cast<double>(f.ipdv_count);
   }
   s.jitter_rfc3550_ns = static_cast<double>(f.jitter_q4) / 16.0;
   s.lost = static_cast<int64_t>(tx_packets) - static_cast<int64_t>(f.unique);
@@ -286,9 +283,9 @@ void MergeSummary(FlowSummary& a, const FlowSummary& b) {
   a.loss_ratio = a.tx_packets > 0 && a.lost > 0
                      ? static_cast<double>(a.lost) / static_cast<double>(a.tx_packets)
                      : 0;
-  a.reordered_ratio = a.unique_packets > 0 ? static_cast<double>(a.reordered) /
-                                                 static_cast<double>(a.unique_packets)
-                                           : 0;
+  a.reordered_ratio = a.unique_packets > 0
+                          ? static_cast<double>(a.reordered) / static_cast<double>(a.unique_packets)
+                          : 0;
   a.pdv_max_ns = a.latency_max_ns - a.latency_min_ns;
 }
 

@@ -58,6 +58,26 @@ namespace netrig::stats {
 // (the caller decides: data length, or data length + FCS). `hist` (may be null) records the
 // one-way delay of non-late packets. rx_ns < tx_ns (clock problem) records delay 0 and counts
 // it in negative_delay.
+//
+// Classification, in this order:
+//  - Duplicate: a copy of a sequence number in the 64-bit window just below NextExp that was
+//    already received, or already seen late. Copies older than the window cannot be
+//    recognised. Such an arrival is counted as reordered (and unique) in beyond_window.
+//  - Late (delay > late_threshold_ns): lost, with no statistics. It leaves NextExp unchanged.
+//    If it falls in the window it is marked there, so later copies are duplicates: only the
+//    first copy counts, and it was lost.
+//  - In order (s >= NextExp; the first packet of a flow always is) or reordered.
+// Reordering detail (extent, late time, byte offset, n-reordering, gap) comes from the last
+// two sequence discontinuities. A reordered packet from an older gap has extent 0 and is
+// counted in extent_unknown. The byte offset counts in-order bytes since the discontinuity.
+// n-reordering is exact when the last reordered arrival is below s, or when no reordered
+// arrival below s came between the discontinuity and this one (one gap's packets arriving
+// ascending or descending). Otherwise it is the upper bound e.
+// IPDV is taken only between a unique arrival and the previous unique arrival when their
+// sequence numbers are consecutive. Pairs split by reordering or loss are skipped;
+// ReferenceIpdv() gives the exact RFC 5481 sending-order values offline.
+// first_rx_ns / last_rx_ns / max_gap_ns refer to unique arrivals. RX times stepping back are
+// not gaps.
 inline Arrival OnPacket(FlowRxState& f, uint32_t seq, uint64_t tx_ns, uint64_t rx_ns,
                         uint32_t bytes, const AnalyzerConfig& cfg, LatencyHistogram* hist);
 

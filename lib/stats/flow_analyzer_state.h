@@ -36,24 +36,24 @@ static_assert(sizeof(SeqDiscontinuity) == 24);
 // thread only after that lcore has stopped, or on a copy.
 struct alignas(64) FlowRxState {
   // ---- Cache line 0 (hot) ----
-  uint64_t rx_bytes;      // every copy: unique, reordered, duplicate, late
-  uint64_t unique;        // L of RFC 4737 and arrival index i of the last unique packet (1-based)
-  uint64_t last_rx_ns;    // latest unique arrival
-  uint64_t max_gap_ns;    // largest gap between successive unique arrivals
-  uint64_t lat_min_ns;    // valid when unique > 0
+  uint64_t rx_bytes;    // every copy: unique, reordered, duplicate, late
+  uint64_t unique;      // L of RFC 4737 and arrival index i of the last unique packet (1-based)
+  uint64_t last_rx_ns;  // latest unique arrival
+  uint64_t max_gap_ns;  // largest gap between successive unique arrivals
+  uint64_t lat_min_ns;  // valid when unique > 0
   uint64_t lat_max_ns;
   uint64_t lat_sum_ns;
-  uint32_t next_exp;      // NextExp (§3.3); valid when unique > 0
-  uint32_t last_seq;      // sequence number of the last unique arrival
+  uint32_t next_exp;  // NextExp (§3.3); valid when unique > 0
+  uint32_t last_seq;  // sequence number of the last unique arrival
   // ---- Cache line 1 (hot) ----
-  uint64_t dup_window;    // bit k set: NextExp - 1 - k was received (or seen late)
-  uint64_t prev_delay_ns; // delay of the last unique arrival (the IPDV reference)
-  int64_t ipdv_min_ns;    // valid when ipdv_count > 0
+  uint64_t dup_window;     // bit k set: NextExp - 1 - k was received (or seen late)
+  uint64_t prev_delay_ns;  // delay of the last unique arrival (the IPDV reference)
+  int64_t ipdv_min_ns;     // valid when ipdv_count > 0
   int64_t ipdv_max_ns;
   uint64_t ipdv_abs_sum_ns;
   uint64_t ipdv_count;
-  uint64_t jitter_q4;     // RFC 3550 J scaled by 16 (A.8 integer form)
-  uint64_t inorder_bytes; // bytes of in-order arrivals (for the §4.4 byte offset)
+  uint64_t jitter_q4;      // RFC 3550 J scaled by 16 (A.8 integer form)
+  uint64_t inorder_bytes;  // bytes of in-order arrivals (for the §4.4 byte offset)
   // ---- Cache line 2: sequence discontinuities (in-order path, only when the stream jumps) ----
   SeqDiscontinuity disc[2];  // [0] newest
   uint64_t seq_discontinuities;
@@ -69,10 +69,10 @@ struct alignas(64) FlowRxState {
   uint64_t late_time_sum_ns;
   uint64_t n_reordered_1;
   uint64_t n_reordered_3;
-  uint64_t extent_unknown;        // reordered arrivals whose discontinuity is no longer tracked
-  uint64_t beyond_window;         // reordered arrivals older than the duplicate window
+  uint64_t extent_unknown;  // reordered arrivals whose discontinuity is no longer tracked
+  uint64_t beyond_window;   // reordered arrivals older than the duplicate window
   uint64_t negative_delay;
-  uint64_t last_rdisc_index;      // j of the last reordering discontinuity (§4.5; 0: none)
+  uint64_t last_rdisc_index;  // j of the last reordering discontinuity (§4.5; 0: none)
   uint64_t last_rdisc_rx_ns;
   uint64_t reordering_discontinuities;
   uint32_t max_extent;

@@ -8,7 +8,9 @@ namespace netrig::stats {
 namespace {
 
 // Bucket i >= 32 covers [(32 + sub) << shift, (33 + sub) << shift).
-uint32_t ShiftOf(uint32_t i) { return (i - LatencyHistogram::kSubBuckets) >> LatencyHistogram::kSubBucketBits; }
+uint32_t ShiftOf(uint32_t i) {
+  return (i - LatencyHistogram::kSubBuckets) >> LatencyHistogram::kSubBucketBits;
+}
 uint64_t MantissaOf(uint32_t i) {
   return LatencyHistogram::kSubBuckets + (i & (LatencyHistogram::kSubBuckets - 1));
 }

@@ -38,8 +38,8 @@ namespace {
   std::abort();
 }
 
-#define NB_FUZZ_CHECK(cond) \
-  do {                      \
+#define NB_FUZZ_CHECK(cond)               \
+  do {                                    \
     if (!(cond)) Fail(#cond, data, size); \
   } while (0)
 
@@ -184,7 +184,8 @@ TEST(FrameFuzzRegressionTest, EveryTruncationOfValidFrames) {
 
 // Offsets whose mutation steers the parsers into their interesting branches: ether type,
 // VLAN tag, version/IHL, lengths, fragment field, protocol / next header, UDP length.
-constexpr size_t kHotOffsets[] = {12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 23, 38, 39, 42, 43, 58, 59};
+constexpr size_t kHotOffsets[] = {12, 13, 14, 15, 16, 17, 18, 19, 20,
+                                  21, 23, 38, 39, 42, 43, 58, 59};
 constexpr uint8_t kInterestingBytes[] = {0x00, 0x01, 0x05, 0x06, 0x08, 0x11, 0x1a, 0x20, 0x40,
                                          0x45, 0x46, 0x4e, 0x52, 0x60, 0x81, 0x86, 0xdd, 0xff};
 

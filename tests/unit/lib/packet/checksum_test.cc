@@ -99,7 +99,8 @@ TEST(ChecksumTest, PartialsAtEvenOffsetsCombineByAddition) {
   const std::vector<uint8_t> bytes = RandomBytes(rng, 1001);
   const std::span<const uint8_t> all(bytes);
   for (size_t split = 0; split <= bytes.size(); split += 2) {
-    const uint64_t sum = ChecksumPartial(all.subspan(0, split)) + ChecksumPartial(all.subspan(split));
+    const uint64_t sum =
+        ChecksumPartial(all.subspan(0, split)) + ChecksumPartial(all.subspan(split));
     ASSERT_EQ(sum, ChecksumPartial(all)) << "split at " << split;
     // Chaining through `initial` is the same thing.
     ASSERT_EQ(ChecksumPartial(all.subspan(split), ChecksumPartial(all.subspan(0, split))),
@@ -108,10 +109,18 @@ TEST(ChecksumTest, PartialsAtEvenOffsetsCombineByAddition) {
 }
 
 TEST(ChecksumFoldTest, PreservesValueModulo0xFFFFAndNeverReturnsZeroForNonZero) {
-  const std::vector<uint64_t> values = {0,          1,           0xffff,
-                                        0x10000,    0x1fffe,     0xffffffff,
-                                        0x100000000, 0x2ddf0,    0xffffffffffffffff,
-                                        0xfffffffffffffffe, 0x8000000000000000, 0x123456789abcdef0};
+  const std::vector<uint64_t> values = {0,
+                                        1,
+                                        0xffff,
+                                        0x10000,
+                                        0x1fffe,
+                                        0xffffffff,
+                                        0x100000000,
+                                        0x2ddf0,
+                                        0xffffffffffffffff,
+                                        0xfffffffffffffffe,
+                                        0x8000000000000000,
+                                        0x123456789abcdef0};
   for (uint64_t v : values) {
     const uint16_t folded = ChecksumFold(v);
     // In one's-complement arithmetic 0xFFFF and 0 are both zero.

@@ -44,9 +44,12 @@ uint16_t RefChecksum(const Bytes& b) {
   return static_cast<uint16_t>(~sum);
 }
 Bytes Slice(const Bytes& b, size_t off, size_t n) {
-  return Bytes(b.begin() + static_cast<ptrdiff_t>(off), b.begin() + static_cast<ptrdiff_t>(off + n));
+  return Bytes(b.begin() + static_cast<ptrdiff_t>(off),
+               b.begin() + static_cast<ptrdiff_t>(off + n));
 }
-uint16_t Be16(const Bytes& b, size_t off) { return static_cast<uint16_t>(b[off] << 8 | b[off + 1]); }
+uint16_t Be16(const Bytes& b, size_t off) {
+  return static_cast<uint16_t>(b[off] << 8 | b[off + 1]);
+}
 void PutBe16(Bytes& b, size_t off, uint16_t v) {
   b[off] = static_cast<uint8_t>(v >> 8);
   b[off + 1] = static_cast<uint8_t>(v);
@@ -62,8 +65,8 @@ uint16_t RefUdpChecksum(const Bytes& frame, size_t l3, bool ipv6) {
     l4 = l3 + (frame[l3] & 0x0f) * 4u;
     udp_len = Be16(frame, l4 + 4);
     pseudo = Slice(frame, l3 + 12, 8);
-    pseudo.insert(pseudo.end(), {0, 17, static_cast<uint8_t>(udp_len >> 8),
-                                 static_cast<uint8_t>(udp_len)});
+    pseudo.insert(pseudo.end(),
+                  {0, 17, static_cast<uint8_t>(udp_len >> 8), static_cast<uint8_t>(udp_len)});
   } else {
     l4 = l3 + 40;
     udp_len = Be16(frame, l4 + 4);
@@ -147,9 +150,9 @@ void ExpectParseError(const Bytes& f, const std::string& message) {
 }
 
 const std::vector<uint32_t>& Sizes() {
-  static const std::vector<uint32_t> kSizes = {64,  65,  66,  67,  84,  85,   128,  255,  256,
-                                               257, 511, 512, 768, 1024, 1280, 1500, 1518, 1522,
-                                               2048, 4096, 9000, 9215, 9216};
+  static const std::vector<uint32_t> kSizes = {64,   65,   66,   67,   84,   85,   128,  255,
+                                               256,  257,  511,  512,  768,  1024, 1280, 1500,
+                                               1518, 1522, 2048, 4096, 9000, 9215, 9216};
   return kSizes;
 }
 
@@ -164,10 +167,9 @@ TEST(MacTest, ParsesAndFormats) {
 }
 
 TEST(MacTest, RejectsMalformedNamingTheText) {
-  for (const std::string text :
-       {"", "02:00:00:00:00", "02:00:00:00:00:0g", "02-00-00-00-00-01", "2:0:0:0:0:1",
-        "02:00:00:00:00:001", "02:00:00:00:00:01:", "0200.0000.0001", " 02:00:00:00:00:01",
-        "02:00:00:00:00:01 "}) {
+  for (const std::string text : {"", "02:00:00:00:00", "02:00:00:00:00:0g", "02-00-00-00-00-01",
+                                 "2:0:0:0:0:1", "02:00:00:00:00:001", "02:00:00:00:00:01:",
+                                 "0200.0000.0001", " 02:00:00:00:00:01", "02:00:00:00:00:01 "}) {
     const absl::StatusOr<MacAddr> mac = ParseMac(text);
     ASSERT_EQ(mac.status().code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_THAT(Message(mac.status()), StartsWith("mac \"" + text + "\": ")) << text;
@@ -203,7 +205,8 @@ TEST(Ipv6Test, ParsesAndFormatsCanonically) {
 }
 
 TEST(Ipv6Test, RejectsMalformedNamingTheText) {
-  for (const std::string text : {"", "2001:db8:::1", "1.2.3.4", "2001:db8::g", "1:2:3:4:5:6:7:8:9"}) {
+  for (const std::string text :
+       {"", "2001:db8:::1", "1.2.3.4", "2001:db8::g", "1:2:3:4:5:6:7:8:9"}) {
     const absl::StatusOr<Ipv6Addr> a = ParseIpv6(text);
     ASSERT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument) << text;
     EXPECT_THAT(Message(a.status()), StartsWith("ipv6 \"" + text + "\": ")) << text;
@@ -284,14 +287,16 @@ TEST(BuildFrameTest, GoldenIpv4SixtyFourByteFrame) {
 }
 
 TEST(BuildFrameTest, GoldenIpv6MinimumFrame) {
-  const Bytes expected = {
-      0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01, 0x86, 0xdd,  // eth
-      0x60, 0x00, 0x00, 0x00, 0x00, 0x1a, 0x11, 0x0a,                                      // ipv6
-      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01,                       // src
-      0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,                       // dst
-      0xc0, 0x20, 0x00, 0x07, 0x00, 0x1a, 0x95, 0xc5,                                      // udp
-      0x4e, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,                          // sig
-      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03};
+  const Bytes expected = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00,
+                          0x00, 0x01, 0x86, 0xdd,                          // eth
+                          0x60, 0x00, 0x00, 0x00, 0x00, 0x1a, 0x11, 0x0a,  // ipv6
+                          0x20, 0x01, 0x0d, 0xb8, 0,    0,    0,    0,    0,    0,
+                          0,    0,    0,    0,    0,    0x01,  // src
+                          0x20, 0x01, 0x0d, 0xb8, 0,    0,    0,    0,    0,    0,
+                          0,    0,    0,    0,    0,    0x02,                          // dst
+                          0xc0, 0x20, 0x00, 0x07, 0x00, 0x1a, 0x95, 0xc5,              // udp
+                          0x4e, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02,  // sig
+                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03};
   EXPECT_THAT(Build(Spec(L3::kIpv6, 84)), ElementsAreArray(expected));
 }
 
@@ -306,8 +311,8 @@ TEST(BuildFrameTest, Rfc2544AppendixCLengthTable) {
     uint16_t ip_total;
     uint16_t udp;
   };
-  const Row kTable[] = {{64, 0x002e, 0x001a},   {128, 0x006e, 0x005a},  {256, 0x00ee, 0x00da},
-                        {512, 0x01ee, 0x01da},  {768, 0x02ee, 0x02da},  {1024, 0x03ee, 0x03da},
+  const Row kTable[] = {{64, 0x002e, 0x001a},   {128, 0x006e, 0x005a}, {256, 0x00ee, 0x00da},
+                        {512, 0x01ee, 0x01da},  {768, 0x02ee, 0x02da}, {1024, 0x03ee, 0x03da},
                         {1280, 0x04ee, 0x04da}, {1518, 0x05dc, 0x05c8}};
   for (const Row& row : kTable) {
     const Bytes f = Build(Spec(L3::kIpv4, row.frame));
@@ -442,9 +447,10 @@ TEST(PayloadPatternPartialSumTest, FinishesTheUdpChecksumIncrementally) {
       Bytes head = Slice(f, 0, pattern);
       head[l4 + 6] = head[l4 + 7] = 0;
       const Bytes pseudo_src = Slice(f, l3 == L3::kIpv4 ? 26 : 22, l3 == L3::kIpv4 ? 8 : 32);
-      const uint64_t sum = WordSum(pseudo_src) + 17 + (size - 4 - l4) +
-                           ChecksumPartial(std::span<const uint8_t>(head.data() + l4, pattern - l4)) +
-                           PayloadPatternPartialSum(pattern, size - 4);
+      const uint64_t sum =
+          WordSum(pseudo_src) + 17 + (size - 4 - l4) +
+          ChecksumPartial(std::span<const uint8_t>(head.data() + l4, pattern - l4)) +
+          PayloadPatternPartialSum(pattern, size - 4);
       uint16_t csum = ChecksumFinish(sum);
       if (csum == 0) csum = 0xffff;
       ASSERT_EQ(csum, Be16(f, l4 + 6)) << "size " << size;
@@ -656,9 +662,10 @@ TEST(ParseFrameTest, ChecksumVerificationMatchesReferenceOnRandomCorruption) {
       EXPECT_EQ(p->ipv4_checksum_ok, RefChecksum(Slice(f, 14, 20)) == 0);
     }
     if (p->udp_checksum_present) {
-      EXPECT_EQ(p->udp_checksum_ok, RefUdpChecksum(f, 14, l3 == L3::kIpv6) == Be16(f, SignatureOffset(l3) - 2) ||
-                                        (RefUdpChecksum(f, 14, l3 == L3::kIpv6) == 0 &&
-                                         Be16(f, SignatureOffset(l3) - 2) == 0xffff))
+      EXPECT_EQ(p->udp_checksum_ok,
+                RefUdpChecksum(f, 14, l3 == L3::kIpv6) == Be16(f, SignatureOffset(l3) - 2) ||
+                    (RefUdpChecksum(f, 14, l3 == L3::kIpv6) == 0 &&
+                     Be16(f, SignatureOffset(l3) - 2) == 0xffff))
           << "pos " << pos;
     }
   }

@@ -27,17 +27,16 @@ TEST(SignatureTest, WritesBigEndianFieldsAtDocumentedOffsets) {
   std::array<uint8_t, kSignatureBytes> buf{};
   WriteSignature(buf.data(),
                  Signature{.flow_id = 0x01020304, .seq = 0xa0b0c0d0, .tx_ns = 0x1122334455667788});
-  EXPECT_THAT(buf, ElementsAre(0x4e, 0x52,                                      // magic "NR"
-                               0x01, 0x02, 0x03, 0x04,                          // flow_id
-                               0xa0, 0xb0, 0xc0, 0xd0,                          // seq
-                               0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88)); // tx_ns
+  EXPECT_THAT(buf, ElementsAre(0x4e, 0x52,                                        // magic "NR"
+                               0x01, 0x02, 0x03, 0x04,                            // flow_id
+                               0xa0, 0xb0, 0xc0, 0xd0,                            // seq
+                               0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88));  // tx_ns
 }
 
 TEST(SignatureTest, RoundTrips) {
   uint8_t buf[kSignatureBytes + 3];
-  for (const Signature& s :
-       {Signature{}, Signature{.flow_id = 1, .seq = 2, .tx_ns = 3},
-        Signature{.flow_id = 0xffffffff, .seq = 0xffffffff, .tx_ns = ~0ull}}) {
+  for (const Signature& s : {Signature{}, Signature{.flow_id = 1, .seq = 2, .tx_ns = 3},
+                             Signature{.flow_id = 0xffffffff, .seq = 0xffffffff, .tx_ns = ~0ull}}) {
     // Unaligned on purpose: signatures sit at offset 42 or 62 of a frame.
     WriteSignature(buf + 1, s);
     Signature out{.flow_id = 9, .seq = 9, .tx_ns = 9};
@@ -78,9 +77,9 @@ TEST(ByteOrderTest, LoadStoreAreBigEndianAndUnaligned) {
               ElementsAre(0x89, 0xab, 0xcd, 0xef));
   EXPECT_EQ(LoadBe32(buf + 1), 0x89abcdefu);
   StoreBe64(buf + 1, 0x0102030405060708ull);
-  EXPECT_THAT((std::array<uint8_t, 8>{buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7],
-                                      buf[8]}),
-              ElementsAreArray({1, 2, 3, 4, 5, 6, 7, 8}));
+  EXPECT_THAT(
+      (std::array<uint8_t, 8>{buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7], buf[8]}),
+      ElementsAreArray({1, 2, 3, 4, 5, 6, 7, 8}));
   EXPECT_EQ(LoadBe64(buf + 1), 0x0102030405060708ull);
   EXPECT_EQ(buf[0], 0);  // nothing written before the pointer
 }

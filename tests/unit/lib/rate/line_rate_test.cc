@@ -53,9 +53,9 @@ TEST(MaxFrameRateTest, FloorAndRoundDifferAt64BytesAt100M) {
 }
 
 TEST(MaxFrameRateTest, Rfc2544AppendixBTenMegabitColumnIsTruncated) {
-  const std::map<uint32_t, uint64_t> kAppendixB = {
-      {64, 14880}, {128, 8445}, {256, 4528}, {512, 2349},
-      {768, 1586}, {1024, 1197}, {1280, 961}, {1518, 812}};
+  const std::map<uint32_t, uint64_t> kAppendixB = {{64, 14880}, {128, 8445}, {256, 4528},
+                                                   {512, 2349}, {768, 1586}, {1024, 1197},
+                                                   {1280, 961}, {1518, 812}};
   for (const auto& [size, expected] : kAppendixB) {
     EXPECT_EQ(MaxFrameRateFloor(k10M, size), expected) << size << " bytes";
   }
@@ -219,8 +219,9 @@ TEST(ExpandMixCycleTest, DegenerateMixes) {
   EXPECT_TRUE(ExpandMixCycle(SizeMix{}).empty());
   const SizeMix single{.name = "one", .entries = {{.frame_bytes = 64, .weight = 3}}};
   EXPECT_THAT(ExpandMixCycle(single), ElementsAre(64, 64, 64));
-  const SizeMix equal{.name = "eq",
-                      .entries = {{.frame_bytes = 64, .weight = 2}, {.frame_bytes = 128, .weight = 2}}};
+  const SizeMix equal{
+      .name = "eq",
+      .entries = {{.frame_bytes = 64, .weight = 2}, {.frame_bytes = 128, .weight = 2}}};
   EXPECT_THAT(ExpandMixCycle(equal), ElementsAre(64, 128, 64, 128));
 }
 
@@ -273,24 +274,15 @@ struct RateCase {
 
 TEST(ParseRateTest, AcceptsDocumentedForms) {
   const std::vector<RateCase> cases = {
-      {"50%", RateUnit::kPercentLineRate, 50},
-      {"100%", RateUnit::kPercentLineRate, 100},
-      {"0.5%", RateUnit::kPercentLineRate, 0.5},
-      {" 12.5 % ", RateUnit::kPercentLineRate, 12.5},
-      {"1.5Mpps", RateUnit::kPps, 1.5e6},
-      {"1.5mpps", RateUnit::kPps, 1.5e6},
-      {"2000pps", RateUnit::kPps, 2000},
-      {"2000PPS", RateUnit::kPps, 2000},
-      {"10kpps", RateUnit::kPps, 10e3},
-      {"200Mbps", RateUnit::kL2Bps, 200e6},
-      {"200Mbit", RateUnit::kL2Bps, 200e6},
-      {"200mbit/s", RateUnit::kL2Bps, 200e6},
-      {"200Mbps-l2", RateUnit::kL2Bps, 200e6},
-      {"1Gbps-l1", RateUnit::kL1Bps, 1e9},
-      {"1GBPS-L1", RateUnit::kL1Bps, 1e9},
-      {"2.5Gbit-l1", RateUnit::kL1Bps, 2.5e9},
-      {"1Tbps", RateUnit::kL2Bps, 1e12},
-      {"5000bps", RateUnit::kL2Bps, 5000},
+      {"50%", RateUnit::kPercentLineRate, 50},   {"100%", RateUnit::kPercentLineRate, 100},
+      {"0.5%", RateUnit::kPercentLineRate, 0.5}, {" 12.5 % ", RateUnit::kPercentLineRate, 12.5},
+      {"1.5Mpps", RateUnit::kPps, 1.5e6},        {"1.5mpps", RateUnit::kPps, 1.5e6},
+      {"2000pps", RateUnit::kPps, 2000},         {"2000PPS", RateUnit::kPps, 2000},
+      {"10kpps", RateUnit::kPps, 10e3},          {"200Mbps", RateUnit::kL2Bps, 200e6},
+      {"200Mbit", RateUnit::kL2Bps, 200e6},      {"200mbit/s", RateUnit::kL2Bps, 200e6},
+      {"200Mbps-l2", RateUnit::kL2Bps, 200e6},   {"1Gbps-l1", RateUnit::kL1Bps, 1e9},
+      {"1GBPS-L1", RateUnit::kL1Bps, 1e9},       {"2.5Gbit-l1", RateUnit::kL1Bps, 2.5e9},
+      {"1Tbps", RateUnit::kL2Bps, 1e12},         {"5000bps", RateUnit::kL2Bps, 5000},
   };
   for (const RateCase& c : cases) {
     const absl::StatusOr<RateSpec> spec = ParseRate(c.text);
@@ -302,8 +294,8 @@ TEST(ParseRateTest, AcceptsDocumentedForms) {
 
 TEST(ParseRateTest, RejectsGarbageNamingTheInput) {
   for (const std::string text :
-       {"abc", "", "%", "50", "-5%", "+5%", "5e3pps", "1.2.3pps", "50%%", "10 Xpps", "nan%",
-        "inf%", "1Gbps-l3", "1Gbpsx", "100Mpp", "1kk pps", "50 percent"}) {
+       {"abc", "", "%", "50", "-5%", "+5%", "5e3pps", "1.2.3pps", "50%%", "10 Xpps", "nan%", "inf%",
+        "1Gbps-l3", "1Gbpsx", "100Mpp", "1kk pps", "50 percent"}) {
     const absl::StatusOr<RateSpec> spec = ParseRate(text);
     ASSERT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << "\"" << text << "\"";
     EXPECT_THAT(Message(spec.status()), HasSubstr("rate \"" + text + "\": ")) << text;
@@ -317,11 +309,21 @@ TEST(ParseRateTest, MissingUnitIsExplained) {
 
 TEST(ParseBitsPerSecondTest, AcceptsDocumentedForms) {
   const std::map<std::string, uint64_t> cases = {
-      {"10G", 10'000'000'000},   {"25G", 25'000'000'000},   {"100M", 100'000'000},
-      {"1000000000", k1G},       {"37mbit", 37'000'000},    {"10Gbps", 10'000'000'000},
-      {"10gbps", 10'000'000'000}, {"2.5G", 2'500'000'000}, {"400G", 400'000'000'000},
-      {"1T", 1'000'000'000'000}, {"1.544M", 1'544'000},     {"64k", 64'000},
-      {" 40 G ", 40'000'000'000}, {"100Mbit/s", 100'000'000}, {"9600", 9600},
+      {"10G", 10'000'000'000},
+      {"25G", 25'000'000'000},
+      {"100M", 100'000'000},
+      {"1000000000", k1G},
+      {"37mbit", 37'000'000},
+      {"10Gbps", 10'000'000'000},
+      {"10gbps", 10'000'000'000},
+      {"2.5G", 2'500'000'000},
+      {"400G", 400'000'000'000},
+      {"1T", 1'000'000'000'000},
+      {"1.544M", 1'544'000},
+      {"64k", 64'000},
+      {" 40 G ", 40'000'000'000},
+      {"100Mbit/s", 100'000'000},
+      {"9600", 9600},
       {"18446744073709551615", UINT64_MAX},
   };
   for (const auto& [text, expected] : cases) {
@@ -360,8 +362,7 @@ TEST(ToFramesPerSecondTest, EveryUnit) {
   EXPECT_NEAR(Fps({RateUnit::kPercentLineRate, 50}, k10G, 64), 7'440'476.19, 0.01);
   EXPECT_NEAR(Fps({RateUnit::kPercentLineRate, 100}, k1G, 64), 1'488'095.238, 0.001);
   // IMIX average size.
-  EXPECT_NEAR(Fps({RateUnit::kPercentLineRate, 100}, k10G, 361.8333333333333), 3'273'679.62,
-              0.01);
+  EXPECT_NEAR(Fps({RateUnit::kPercentLineRate, 100}, k10G, 361.8333333333333), 3'273'679.62, 0.01);
   EXPECT_EQ(Fps({RateUnit::kPps, 0}, k1G, 64), 0);
 }
 
@@ -410,11 +411,10 @@ TEST(FormatRateTest, FormatsWithUnitsAndRoundTrips) {
   EXPECT_EQ(FormatRate({RateUnit::kL2Bps, 200e6}), "200Mbps");
   EXPECT_EQ(FormatRate({RateUnit::kL1Bps, 1e9}), "1Gbps-l1");
   EXPECT_EQ(FormatRate({RateUnit::kL1Bps, 2.5e12}), "2.5Tbps-l1");
-  for (const RateSpec& rate :
-       std::vector<RateSpec>{{RateUnit::kPercentLineRate, 12.345},
-                             {RateUnit::kPps, 1'488'095.238},
-                             {RateUnit::kL2Bps, 761'904'761.9},
-                             {RateUnit::kL1Bps, 25e9}}) {
+  for (const RateSpec& rate : std::vector<RateSpec>{{RateUnit::kPercentLineRate, 12.345},
+                                                    {RateUnit::kPps, 1'488'095.238},
+                                                    {RateUnit::kL2Bps, 761'904'761.9},
+                                                    {RateUnit::kL1Bps, 25e9}}) {
     const absl::StatusOr<RateSpec> parsed = ParseRate(FormatRate(rate));
     ASSERT_TRUE(parsed.ok()) << FormatRate(rate) << ": " << parsed.status();
     EXPECT_EQ(parsed->unit, rate.unit);

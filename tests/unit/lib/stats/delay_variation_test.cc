@@ -1,13 +1,13 @@
 // RFC 3393 / RFC 5481 golden vectors (METHODOLOGY.md §9.3) through ReferenceIpdv /
 // ReferencePdv, and the same figures fed to the online analyzer (in sending order, lost
 // packets not delivered) to check that its IPDV / PDV summaries agree with the reference.
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lib/stats/flow_analyzer.h"
 
@@ -99,7 +99,7 @@ TEST(DelayVariationTest, FigureRangesMatchTheRfcText) {
   EXPECT_EQ(Range(ReferencePdv(f[0].delay_ms)), 15);
   EXPECT_EQ(Range(ReferencePdv(f[1].delay_ms)), 50);  // Fig. 2 Ex. A
   EXPECT_EQ(Range(ReferenceIpdv(f[1].delay_ms)), 20);
-  EXPECT_EQ(Range(ReferencePdv(f[2].delay_ms)), 50);  // Fig. 2 Ex. B
+  EXPECT_EQ(Range(ReferencePdv(f[2].delay_ms)), 50);   // Fig. 2 Ex. B
   EXPECT_EQ(Range(ReferenceIpdv(f[2].delay_ms)), 60);  // 40 - (-20)
 }
 
@@ -177,8 +177,8 @@ TEST(DelayVariationTest, Rfc3550JitterMatchesTheIntegerEstimatorAndTheFloatForm)
     const uint64_t tx = 1'000'000 * i;
     OnPacket(f, static_cast<uint32_t>(i), tx, tx + delays[i], 100, AnalyzerConfig{}, nullptr);
     if (i > 0) {
-      const uint64_t d = delays[i] > delays[i - 1] ? delays[i] - delays[i - 1]
-                                                   : delays[i - 1] - delays[i];
+      const uint64_t d =
+          delays[i] > delays[i - 1] ? delays[i] - delays[i - 1] : delays[i - 1] - delays[i];
       j_q4 += d - ((j_q4 + 8) >> 4);
       j += (static_cast<double>(d) - j) / 16;
     }

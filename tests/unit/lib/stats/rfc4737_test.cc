@@ -1,9 +1,9 @@
 // RFC 4737 golden vectors (METHODOLOGY.md §8.3): §7 Tables 1-4 and the §4.6.4 run examples.
 // Times in the tables are ms; the analyzer works in ns. Payload is 100 bytes per packet.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "lib/stats/flow_analyzer.h"
 
@@ -20,14 +20,14 @@ struct Row {
   uint32_t next_exp;  // the table's NextExp column (value before this arrival)
 };
 
-struct Run {
+struct Trace {
   FlowRxState f{};
   std::vector<Arrival> arrivals;
   FlowSummary sum;
 };
 
-Run Feed(const std::vector<Row>& rows) {
-  Run r;
+Trace Feed(const std::vector<Row>& rows) {
+  Trace r;
   AnalyzerConfig cfg;
   for (size_t k = 0; k < rows.size(); ++k) {
     if (k > 0) {
@@ -56,16 +56,16 @@ void ExpectReordered(const Arrival& a, uint32_t extent, uint64_t late_ms, uint64
 
 // §7.1 Table 1: s = 1,2,3,5,6,7,8,4,9,10.
 TEST(Rfc4737Test, Table1SingleReorderedPacketExtent4LateTime62msOffset400) {
-  const Run r = Feed({{1, 0, 68, 1},
-                      {2, 20, 88, 2},
-                      {3, 40, 108, 3},
-                      {5, 80, 148, 4},
-                      {6, 100, 168, 6},
-                      {7, 120, 188, 7},
-                      {8, 140, 208, 8},
-                      {4, 60, 210, 9},
-                      {9, 160, 228, 9},
-                      {10, 180, 248, 10}});
+  const Trace r = Feed({{1, 0, 68, 1},
+                        {2, 20, 88, 2},
+                        {3, 40, 108, 3},
+                        {5, 80, 148, 4},
+                        {6, 100, 168, 6},
+                        {7, 120, 188, 7},
+                        {8, 140, 208, 8},
+                        {4, 60, 210, 9},
+                        {9, 160, 228, 9},
+                        {10, 180, 248, 10}});
   for (size_t k : {0, 1, 2, 4, 5, 6, 8, 9}) {
     ExpectInOrder(r.arrivals[k]);
   }
@@ -91,16 +91,16 @@ TEST(Rfc4737Test, Table1SingleReorderedPacketExtent4LateTime62msOffset400) {
 
 // §7.2 Table 2: s = 1,2,3,4,7,5,6,8,9,10.
 TEST(Rfc4737Test, Table2TwoPacketsOfOneDiscontinuityOnlyTheFirstIsNReordered) {
-  const Run r = Feed({{1, 0, 68, 1},
-                      {2, 20, 88, 2},
-                      {3, 40, 108, 3},
-                      {4, 60, 128, 4},
-                      {7, 120, 188, 5},
-                      {5, 80, 189, 8},
-                      {6, 100, 190, 8},
-                      {8, 140, 208, 8},
-                      {9, 160, 228, 9},
-                      {10, 180, 248, 10}});
+  const Trace r = Feed({{1, 0, 68, 1},
+                        {2, 20, 88, 2},
+                        {3, 40, 108, 3},
+                        {4, 60, 128, 4},
+                        {7, 120, 188, 5},
+                        {5, 80, 189, 8},
+                        {6, 100, 190, 8},
+                        {8, 140, 208, 8},
+                        {9, 160, 228, 9},
+                        {10, 180, 248, 10}});
   EXPECT_TRUE(r.arrivals[4].discontinuity);
   EXPECT_EQ(r.arrivals[4].discontinuity_size, 2u);
   ExpectReordered(r.arrivals[5], /*extent=*/1, /*late_ms=*/1, /*byte_offset=*/100, /*n=*/1);
@@ -120,17 +120,17 @@ TEST(Rfc4737Test, Table2TwoPacketsOfOneDiscontinuityOnlyTheFirstIsNReordered) {
 
 // §7.3 Table 3: s = 1,2,3,7,8,9,10,4,5,6,11.
 TEST(Rfc4737Test, Table3ThreePacketsExtents456AllFromDiscontinuityAtPacket7) {
-  const Run r = Feed({{1, 0, 68, 1},
-                      {2, 20, 88, 2},
-                      {3, 40, 108, 3},
-                      {7, 120, 188, 4},
-                      {8, 140, 208, 8},
-                      {9, 160, 228, 9},
-                      {10, 180, 248, 10},
-                      {4, 60, 250, 11},
-                      {5, 80, 252, 11},
-                      {6, 100, 256, 11},
-                      {11, 200, 268, 11}});
+  const Trace r = Feed({{1, 0, 68, 1},
+                        {2, 20, 88, 2},
+                        {3, 40, 108, 3},
+                        {7, 120, 188, 4},
+                        {8, 140, 208, 8},
+                        {9, 160, 228, 9},
+                        {10, 180, 248, 10},
+                        {4, 60, 250, 11},
+                        {5, 80, 252, 11},
+                        {6, 100, 256, 11},
+                        {11, 200, 268, 11}});
   ExpectReordered(r.arrivals[7], /*extent=*/4, /*late_ms=*/62, /*byte_offset=*/400, /*n=*/4);
   ExpectReordered(r.arrivals[8], /*extent=*/5, /*late_ms=*/64, /*byte_offset=*/400, /*n=*/0);
   ExpectReordered(r.arrivals[9], /*extent=*/6, /*late_ms=*/68, /*byte_offset=*/400, /*n=*/0);
@@ -166,14 +166,13 @@ TEST(Rfc4737Test, Table4GapBetweenReorderingDiscontinuitiesIs7AndRunsGiveQ50) {
     FlowRxState f{};
     std::vector<uint64_t> q;
     for (const Row& row : rows) {
-      OnPacket(f, row.seq, row.src_ms * kMs, row.dst_ms * kMs, kPayload, AnalyzerConfig{},
-               nullptr);
+      OnPacket(f, row.seq, row.src_ms * kMs, row.dst_ms * kMs, kPayload, AnalyzerConfig{}, nullptr);
       q.push_back(Summarize(f, 0).runs_q);
     }
-    EXPECT_EQ(q, (std::vector<uint64_t>{0, 0, 0, 0, 0, 25, 25, 25, 25, 25, 25, 25, 50, 50, 50,
-                                        50}));
+    EXPECT_EQ(q,
+              (std::vector<uint64_t>{0, 0, 0, 0, 0, 25, 25, 25, 25, 25, 25, 25, 50, 50, 50, 50}));
   }
-  const Run r = Feed(rows);
+  const Trace r = Feed(rows);
   ExpectReordered(r.arrivals[5], /*extent=*/2, /*late_ms=*/40, /*byte_offset=*/200, /*n=*/2);
   ExpectReordered(r.arrivals[6], /*extent=*/3, /*late_ms=*/60, /*byte_offset=*/200, /*n=*/0);
   ExpectReordered(r.arrivals[12], /*extent=*/2, /*late_ms=*/40, /*byte_offset=*/200, /*n=*/2);
@@ -197,7 +196,7 @@ TEST(Rfc4737Test, Table4GapBetweenReorderingDiscontinuitiesIs7AndRunsGiveQ50) {
 
 // §4.6.4: 36 packets. Each run of in-order packets is closed by one reordered packet: the gap
 // left by skipping a sequence number is filled after the run.
-Run FeedRuns(const std::vector<uint32_t>& runs) {
+Trace FeedRuns(const std::vector<uint32_t>& runs) {
   std::vector<Row> rows;
   uint32_t base = 1;
   for (const uint32_t len : runs) {
@@ -208,7 +207,7 @@ Run FeedRuns(const std::vector<uint32_t>& runs) {
     rows.push_back({base, 0, 0, 0});
     base += len + 1;
   }
-  Run r;
+  Trace r;
   for (const Row& row : rows) {
     r.arrivals.push_back(OnPacket(r.f, row.seq, 0, 0, kPayload, AnalyzerConfig{}, nullptr));
   }
@@ -217,19 +216,19 @@ Run FeedRuns(const std::vector<uint32_t>& runs) {
 }
 
 TEST(Rfc4737Test, Section464ThreeRunsOf11GiveQ363AndVariability1) {
-  const Run r = FeedRuns({11, 11, 11});
+  const Trace r = FeedRuns({11, 11, 11});
   EXPECT_EQ(r.sum.runs_p, 36u);
   EXPECT_EQ(r.sum.runs_x, 3u);
   EXPECT_EQ(r.sum.runs_a, 33u);
   EXPECT_EQ(r.sum.runs_q, 363u);
   const double a = r.sum.runs_a, x = r.sum.runs_x, q = r.sum.runs_q;
-  EXPECT_DOUBLE_EQ(a / x, 11);             // average run
+  EXPECT_DOUBLE_EQ(a / x, 11);  // average run
   EXPECT_DOUBLE_EQ(q / a, 11);
   EXPECT_DOUBLE_EQ((q / a) / (a / x), 1);  // variability
 }
 
 TEST(Rfc4737Test, Section464RunsOf1And1And31GiveQ963AndVariability265) {
-  const Run r = FeedRuns({1, 1, 31});
+  const Trace r = FeedRuns({1, 1, 31});
   EXPECT_EQ(r.sum.runs_p, 36u);
   EXPECT_EQ(r.sum.runs_x, 3u);
   EXPECT_EQ(r.sum.runs_a, 33u);
