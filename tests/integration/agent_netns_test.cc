@@ -133,6 +133,9 @@ TEST_F(NetnsRouterTest, LowRateForwardingHasNoLossNoReorderingAndEveryFlowSeen) 
   EXPECT_EQ(U64(s["duplicates"]), 0u);
   EXPECT_EQ(U64(s["unique_packets"]), tx);
   EXPECT_EQ(s["flows_seen"].get<int>(), 32);
+  std::printf("router: %s frames on %s, latency min/avg/max %s/%s/%s ns\n", s["tx_packets"].dump().c_str(),
+              j["ports"][0]["pmd"].get<std::string>().c_str(), s["latency_min_ns"].dump().c_str(),
+              s["latency_avg_ns"].dump().c_str(), s["latency_max_ns"].dump().c_str());
   for (const auto& f : j["stats"]["flows"]) {
     EXPECT_EQ(I64(f["lost"]), 0) << f.dump();
     EXPECT_GT(U64(f["unique_packets"]), 0u) << f.dump();
@@ -160,6 +163,9 @@ TEST_F(NetnsRouterTest, TbfShaperAt100MbitIsMeasuredWithinTwoPercent) {
   const double tbf_bytes = static_cast<double>(U64(s["rx_bytes"])) - 4.0 * static_cast<double>(unique);
   const double rate = tbf_bytes * 8.0 / span;
   EXPECT_NEAR(rate, 100e6, 2e6) << "measured " << rate / 1e6 << " Mbit/s over " << span << " s";
+  std::printf("tbf 100 Mbit/s: measured %.3f Mbit/s (as tbf counts) over %.3f s on %s, lost %s of %s\n",
+              rate / 1e6, span, j["ports"][0]["pmd"].get<std::string>().c_str(),
+              s["lost"].dump().c_str(), s["tx_packets"].dump().c_str());
   // Offered twice the shaped rate: about half is lost, and the loss shows in every flow.
   const int64_t lost = I64(s["lost"]);
   const uint64_t tx = U64(s["tx_packets"]);
