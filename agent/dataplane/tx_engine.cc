@@ -132,7 +132,7 @@ uint16_t TxEngine::Stamp(rte_mbuf** bufs, uint16_t n, uint64_t now_tsc) {
 #define NB_STAMP(P, C, V)                                                                   \
   StampFrames<P, C, V>(bufs, n, plan_.templates.data(), plan_.sizes.data(), nflows, nsizes, \
                        copy_len_, sig_offset_, tx_ns, fc, sc, flow_packets_.data(),         \
-                       flow_bytes_.data(), pending_flow_, bytes)
+                       flow_bytes_.data(), pending_flow_ + (bufs - pending_), bytes)
   if (!patch_lengths_) {
     if (!plan_.udp_checksum) {
       NB_STAMP(false, false, true);
@@ -175,78 +175,92 @@ void TxEngine::Transmit(uint64_t now_tsc) {
   }
 }
 
-uint16_t TxEngine::Step(uint64_t now_tsc) {
-  if (pending_n_ > 0) {
-    const uint16_t before = pending_n_;
-    Transmit(now_tsc);
-    return before - pending_n_;
-  }
+uint16_t TxEngine::Due(uint64_t now_tsc, uint16_t room) {
   if (done_) {
     return 0;
   }
   const uint64_t now_fp = now_tsc << kPacerShift;
-  if (next_fp_ >= end_fp_ ||
-      (plan_.max_packets != 0 && sent_total_ >= plan_.max_packets)) {
+  if (plan_.max_packets != 0 && sent_total_ >= plan_.max_packets) {
+    done_ = true;
+    return 0;
+  }
+  if (plan_.unlimited) {
+    if (now_fp >= end_fp_) {
+      done_ = true;
+      return 0;
+    }
+    if (next_fp_ > now_fp) {
+      return 0;  // before the start time
+    }
+    uint16_t n = room;
+    if (plan_.max_packets != 0) {
+      n = static_cast<uint16_t>(std::min<uint64_t>(n, plan_.max_packets - sent_total_));
+    }
+    return rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(pending_ + pending_n_), n) == 0
+               ? n
+               : (counters_.tx_alloc_fail.Add(1), uint16_t{0});
+  }
+  if (next_fp_ >= end_fp_) {
     done_ = true;
     return 0;
   }
   if (next_fp_ > now_fp) {
     return 0;
   }
-  // How many frames are due now: walk the pacer over the size cycle (cheap: a few adds).
+  // How many frames are due now: walk the pacer over the size cycle (a few adds per frame).
   uint16_t n = 0;
-  if (plan_.unlimited) {
-    n = kBurstSize;
-  } else {
-    uint64_t due = next_fp_;
-    uint32_t sc = size_cursor_;
-    uint64_t burst_left = burst_left_;
-    const uint32_t nsizes = static_cast<uint32_t>(plan_.sizes.size());
-    while (n < kBurstSize && due <= now_fp && due < end_fp_) {
-      const SizeEntry& s = plan_.sizes[sc];
-      sc = (sc + 1 == nsizes) ? 0 : sc + 1;
-      due += s.cost_fp;
-      if (plan_.burst_bytes != 0) {
-        if (burst_left <= s.frame_bytes) {
-          due += plan_.gap_fp;
-          burst_left = plan_.burst_bytes;
-        } else {
-          burst_left -= s.frame_bytes;
-        }
+  uint64_t due = next_fp_;
+  uint32_t sc = size_cursor_;
+  uint64_t burst_left = burst_left_;
+  const uint32_t nsizes = static_cast<uint32_t>(plan_.sizes.size());
+  const uint64_t limit =
+      plan_.max_packets != 0 ? std::min<uint64_t>(room, plan_.max_packets - sent_total_) : room;
+  while (n < limit && due <= now_fp && due < end_fp_) {
+    const SizeEntry& s = plan_.sizes[sc];
+    sc = (sc + 1 == nsizes) ? 0 : sc + 1;
+    due += s.cost_fp;
+    if (plan_.burst_bytes != 0) {
+      if (burst_left <= s.frame_bytes) {
+        due += plan_.gap_fp;
+        burst_left = plan_.burst_bytes;
+      } else {
+        burst_left -= s.frame_bytes;
       }
-      ++n;
     }
-    if (plan_.max_packets != 0) {
-      n = static_cast<uint16_t>(std::min<uint64_t>(n, plan_.max_packets - sent_total_));
-    }
-    if (n == 0) {
-      return 0;
-    }
-    if (rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(pending_), n) != 0) {
-      counters_.tx_alloc_fail.Add(1);
-      return 0;  // pacer time not consumed: the frames go out late, not never
-    }
-    next_fp_ = due;
-    burst_left_ = burst_left;
+    ++n;
   }
-  if (plan_.unlimited) {
-    if (plan_.max_packets != 0) {
-      n = static_cast<uint16_t>(std::min<uint64_t>(n, plan_.max_packets - sent_total_));
-    }
-    if (rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(pending_), n) != 0) {
-      counters_.tx_alloc_fail.Add(1);
-      return 0;
-    }
-    if (now_fp >= end_fp_) {
-      rte_pktmbuf_free_bulk(pending_, n);
-      done_ = true;
-      return 0;
-    }
+  if (n == 0) {
+    return 0;
   }
-  Stamp(pending_, n, now_tsc);
-  sent_total_ += n;
-  pending_off_ = 0;
-  pending_n_ = n;
+  if (rte_mempool_get_bulk(pool_, reinterpret_cast<void**>(pending_ + pending_n_), n) != 0) {
+    counters_.tx_alloc_fail.Add(1);
+    return 0;  // pacer time not consumed: the frames go out late, not never
+  }
+  next_fp_ = due;
+  burst_left_ = burst_left;
+  return n;
+}
+
+uint16_t TxEngine::Step(uint64_t now_tsc) {
+  // Frames the driver refused last time go first, in order. Top the burst up with newly due
+  // frames so every tx_burst call offers a full burst when traffic is due: on AF_XDP each
+  // call may cost a wakeup syscall.
+  if (pending_off_ != 0) {
+    for (uint16_t i = 0; i < pending_n_; ++i) {
+      pending_[i] = pending_[pending_off_ + i];
+      pending_flow_[i] = pending_flow_[pending_off_ + i];
+    }
+    pending_off_ = 0;
+  }
+  const uint16_t n = Due(now_tsc, kBurstSize - pending_n_);
+  if (n != 0) {
+    Stamp(pending_ + pending_n_, n, now_tsc);
+    sent_total_ += n;
+    pending_n_ += n;
+  }
+  if (pending_n_ == 0) {
+    return 0;
+  }
   const uint16_t before = pending_n_;
   Transmit(now_tsc);
   return before - pending_n_;

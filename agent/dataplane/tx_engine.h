@@ -48,6 +48,8 @@ class TxEngine {
   uint64_t last_tx_tsc() const { return last_tx_tsc_; }
 
  private:
+  // Allocates up to `room` newly due frames into pending_ after the pending ones.
+  uint16_t Due(uint64_t now_tsc, uint16_t room);
   uint16_t Stamp(rte_mbuf** bufs, uint16_t n, uint64_t now_tsc);
   void Transmit(uint64_t now_tsc);
 
