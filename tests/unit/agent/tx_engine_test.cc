@@ -93,6 +93,21 @@ class RingLoopbackTest : public ::testing::Test {
     return parsed;
   }
 
+  // Steps the engine on this thread until it is done, draining the ring; returns frames received.
+  static uint64_t DriveUntilDone(TxEngine& tx) {
+    rte_mbuf* pkts[dataplane::kBurstSize];
+    uint64_t received = 0;
+    while (!tx.done()) {
+      (void)tx.Step(rte_rdtsc());
+      uint16_t n;
+      while ((n = rte_eth_rx_burst(port_->port_id, 0, pkts, dataplane::kBurstSize)) > 0) {
+        received += n;
+        rte_pktmbuf_free_bulk(pkts, n);
+      }
+    }
+    return received;
+  }
+
   static io::PortInfo* port_;
 };
 
@@ -190,16 +205,7 @@ TEST_F(RingLoopbackTest, PacerSendsRateTimesDurationFrames) {
   TxEngine tx(compiled->plan, clock, port_->tx_pool, counters);
   const uint64_t start = rte_rdtsc();
   tx.Arm(start, start + rte_get_tsc_hz() / 5);
-  rte_mbuf* pkts[dataplane::kBurstSize];
-  uint64_t received = 0;
-  while (!tx.done()) {
-    (void)tx.Step(rte_rdtsc());
-    uint16_t n;
-    while ((n = rte_eth_rx_burst(port_->port_id, 0, pkts, dataplane::kBurstSize)) > 0) {
-      received += n;
-      rte_pktmbuf_free_bulk(pkts, n);
-    }
-  }
+  const uint64_t received = DriveUntilDone(tx);
   EXPECT_NEAR(static_cast<double>(tx.tx_packets()), 10000.0, 1.0);
   EXPECT_EQ(received, tx.tx_packets());
 }
@@ -218,14 +224,7 @@ TEST_F(RingLoopbackTest, BurstProfileSpacesBurstsByTheGap) {
   TxEngine tx(compiled->plan, clock, port_->tx_pool, counters);
   const uint64_t start = rte_rdtsc();
   tx.Arm(start, start + rte_get_tsc_hz() * 105 / 10000);
-  rte_mbuf* pkts[dataplane::kBurstSize];
-  while (!tx.done()) {
-    (void)tx.Step(rte_rdtsc());
-    uint16_t n;
-    while ((n = rte_eth_rx_burst(port_->port_id, 0, pkts, dataplane::kBurstSize)) > 0) {
-      rte_pktmbuf_free_bulk(pkts, n);
-    }
-  }
+  (void)DriveUntilDone(tx);
   // Each burst: 10 frames of 1020 wire bytes at 10 Gb/s (8.16 us) then 1 ms of gap.
   EXPECT_EQ(tx.tx_packets(), 110u);
 }
