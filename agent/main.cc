@@ -103,21 +103,21 @@ int main(int argc, char** argv) {
   }
 
   RunOptions options;
-  options.lcores.clear();
+  options.runtime.lcores.clear();
   for (absl::string_view part : absl::StrSplit(lcores, ',', absl::SkipEmpty())) {
     unsigned v;
     if (!absl::SimpleAtoi(part, &v)) {
       std::cerr << "netrig-agent: --lcores: \"" << lcores << "\" is not a list of core numbers\n";
       return 2;
     }
-    options.lcores.push_back(v);
+    options.runtime.lcores.push_back(v);
   }
-  options.workers = workers;
-  options.mode = poll == "busy" ? netrig::agent::dataplane::PollMode::kBusy
+  options.runtime.workers = workers;
+  options.runtime.mode = poll == "busy" ? netrig::agent::dataplane::PollMode::kBusy
                                 : netrig::agent::dataplane::PollMode::kAdaptive;
-  options.no_huge = no_huge == "auto" ? -1 : (no_huge == "yes" ? 1 : 0);
-  options.memory_mb = mem_mb;
-  options.eal_log_level = log_level;
+  options.runtime.no_huge = no_huge == "auto" ? -1 : (no_huge == "yes" ? 1 : 0);
+  options.runtime.memory_mb = mem_mb;
+  options.runtime.eal_log_level = log_level;
   options.interrupt = &g_interrupt;
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

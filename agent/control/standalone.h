@@ -8,18 +8,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "agent/dataplane/worker.h"
+#include "agent/control/agent_runtime.h"
 #include "proto/netrig/v1/agent.pb.h"
 
 namespace netrig::agent::control {
 
 struct RunOptions {
-  std::vector<unsigned> lcores = {0, 1};  // main lcore first, then worker lcores
-  unsigned workers = 1;
-  dataplane::PollMode mode = dataplane::PollMode::kAdaptive;
-  int no_huge = -1;  // -1: auto (no hugepages free -> --no-huge)
-  unsigned memory_mb = 1024;
-  std::string eal_log_level = "notice";
+  RuntimeOptions runtime;
   const std::atomic<bool>* interrupt = nullptr;  // set (e.g. by SIGINT) to end the trial early
 };
 
