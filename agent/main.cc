@@ -1,13 +1,16 @@
 // netrig-agent: the DPDK traffic generator and analyzer.
 //
-//   netrig-agent run -c run.yaml [-o table|json]
+//   netrig-agent run -c run.yaml [-o table|json]          one standalone trial, then exit
 //   netrig-agent run --port name=p0,pmd=net_ring
 //                    --stream tx=p0,flows=16,size=64,rate=10% --duration 2s
+//   netrig-agent serve --controller 127.0.0.1:7400 --id a1 --port name=west,pmd=...
+//                                                          trials from the controller
 //
-// Exit codes: 0 the run completed; 2 the configuration is invalid (the message names the field);
-// 1 a runtime failure (DPDK, ports); 130 interrupted.
+// Exit codes: 0 success; 2 invalid configuration (the message names the field); 1 runtime
+// failure (DPDK, ports); 130 interrupted.
+#include <unistd.h>
+
 #include <csignal>
-#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -16,7 +19,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "agent/control/config_loader.h"
+#include "agent/control/controller_client.h"
 #include "agent/control/standalone.h"
 
 namespace {
@@ -31,56 +36,68 @@ int ExitCodeFor(const absl::Status& s) {
              : 1;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  using netrig::agent::control::RunOptions;
-  CLI::App app{"netrig-agent: DPDK traffic generator and per-flow analyzer"};
-  app.set_version_flag("--version", std::string(NETRIG_VERSION));
-  app.require_subcommand(1);
-
-  CLI::App* run = app.add_subcommand("run", "run a stream set locally and print per-flow results");
-  std::string config_file, output = "table", duration, drain, late, lcores = "0,1", poll = "adaptive",
-                           no_huge = "auto", log_level = "notice";
-  std::vector<std::string> port_flags, stream_flags;
-  int max_rows = 64;
+struct CommonFlags {
+  std::string config_file, lcores = "0,1", poll = "adaptive", no_huge = "auto",
+                           log_level = "notice";
+  std::vector<std::string> port_flags;
   unsigned workers = 1, mem_mb = 1024;
-  bool validate_only = false;
-  run->add_option("-c,--config", config_file, "StandaloneRun YAML or JSON file");
-  run->add_option("--port", port_flags, "port: name=..,pmd=..[,iface=..,speed=..,queues=..]");
-  run->add_option("--stream", stream_flags,
-                  "stream: tx=..,rx=..,flows=..,size=64|imix|64-1518/4,rate=10%|1Mpps|200Mbps|max");
-  run->add_option("--duration", duration, "TX duration (overrides the file), e.g. 5s");
-  run->add_option("--drain", drain, "RX time after TX stops, e.g. 500ms");
-  run->add_option("--late-threshold", late, "loss-wait threshold, e.g. 2s");
-  run->add_option("-o,--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
-  run->add_option("--max-rows", max_rows, "flow rows in the table");
-  run->add_option("--lcores", lcores, "main lcore then worker lcores, e.g. 0,1");
-  run->add_option("--workers", workers, "worker lcores to use");
-  run->add_option("--poll", poll, "adaptive (sleep when idle) or busy")
-      ->check(CLI::IsMember({"adaptive", "busy"}));
-  run->add_option("--no-huge", no_huge, "auto, yes or no")->check(CLI::IsMember({"auto", "yes", "no"}));
-  run->add_option("--mem", mem_mb, "DPDK memory in MB");
-  run->add_option("--eal-log-level", log_level, "DPDK log level");
-  run->add_flag("--validate", validate_only, "check the configuration and exit");
 
-  CLI11_PARSE(app, argc, argv);
+  void Add(CLI::App* app) {
+    app->add_option("-c,--config", config_file, "YAML or JSON file (ports, and streams for run)");
+    app->add_option("--port", port_flags, "port: name=..,pmd=..[,iface=..,speed=..,queues=..]");
+    app->add_option("--lcores", lcores, "main lcore then worker lcores, e.g. 0,1");
+    app->add_option("--workers", workers, "worker lcores to use");
+    app->add_option("--poll", poll, "adaptive (sleep when idle) or busy")
+        ->check(CLI::IsMember({"adaptive", "busy"}));
+    app->add_option("--no-huge", no_huge, "auto, yes or no")->check(CLI::IsMember({"auto", "yes", "no"}));
+    app->add_option("--mem", mem_mb, "DPDK memory in MB");
+    app->add_option("--eal-log-level", log_level, "DPDK log level");
+  }
 
+  // Loads the file and --port flags into `spec`; returns an exit code or 0.
+  int Load(netrig::v1::StandaloneRun& spec) const {
+    if (!config_file.empty()) {
+      if (absl::Status s = netrig::agent::control::LoadMessageFile(config_file, &spec); !s.ok()) {
+        std::cerr << "netrig-agent: " << s.message() << "\n";
+        return ExitCodeFor(s);
+      }
+    }
+    for (const std::string& p : port_flags) {
+      auto port = netrig::agent::control::ParsePortFlag(p);
+      if (!port.ok()) {
+        std::cerr << "netrig-agent: " << port.status().message() << "\n";
+        return 2;
+      }
+      *spec.add_ports() = *port;
+    }
+    return 0;
+  }
+
+  int Runtime(netrig::agent::control::RuntimeOptions& out) const {
+    out.lcores.clear();
+    for (absl::string_view part : absl::StrSplit(lcores, ',', absl::SkipEmpty())) {
+      unsigned v;
+      if (!absl::SimpleAtoi(part, &v)) {
+        std::cerr << "netrig-agent: --lcores: \"" << lcores << "\" is not a list of core numbers\n";
+        return 2;
+      }
+      out.lcores.push_back(v);
+    }
+    out.workers = workers;
+    out.mode = poll == "busy" ? netrig::agent::dataplane::PollMode::kBusy
+                              : netrig::agent::dataplane::PollMode::kAdaptive;
+    out.no_huge = no_huge == "auto" ? -1 : (no_huge == "yes" ? 1 : 0);
+    out.memory_mb = mem_mb;
+    out.eal_log_level = log_level;
+    return 0;
+  }
+};
+
+int RunCommand(const CommonFlags& common, const std::vector<std::string>& stream_flags,
+               const std::string& duration, const std::string& drain, const std::string& late,
+               const std::string& output, int max_rows, bool validate_only) {
   netrig::v1::StandaloneRun spec;
-  if (!config_file.empty()) {
-    if (absl::Status s = netrig::agent::control::LoadMessageFile(config_file, &spec); !s.ok()) {
-      std::cerr << "netrig-agent: " << s.message() << "\n";
-      return ExitCodeFor(s);
-    }
-  }
-  for (const std::string& p : port_flags) {
-    auto port = netrig::agent::control::ParsePortFlag(p);
-    if (!port.ok()) {
-      std::cerr << "netrig-agent: " << port.status().message() << "\n";
-      return 2;
-    }
-    *spec.add_ports() = *port;
-  }
+  if (int rc = common.Load(spec); rc != 0) return rc;
   for (const std::string& st : stream_flags) {
     auto stream = netrig::agent::control::ParseStreamFlag(st);
     if (!stream.ok()) {
@@ -92,7 +109,6 @@ int main(int argc, char** argv) {
   if (!duration.empty()) spec.set_duration(duration);
   if (!drain.empty()) spec.set_drain(drain);
   if (!late.empty()) spec.set_late_threshold(late);
-
   if (absl::Status s = netrig::agent::control::ValidateRun(spec); !s.ok()) {
     std::cerr << "netrig-agent: invalid configuration: " << s.message() << "\n";
     return 2;
@@ -101,27 +117,9 @@ int main(int argc, char** argv) {
     std::cout << "configuration is valid\n";
     return 0;
   }
-
-  RunOptions options;
-  options.runtime.lcores.clear();
-  for (absl::string_view part : absl::StrSplit(lcores, ',', absl::SkipEmpty())) {
-    unsigned v;
-    if (!absl::SimpleAtoi(part, &v)) {
-      std::cerr << "netrig-agent: --lcores: \"" << lcores << "\" is not a list of core numbers\n";
-      return 2;
-    }
-    options.runtime.lcores.push_back(v);
-  }
-  options.runtime.workers = workers;
-  options.runtime.mode = poll == "busy" ? netrig::agent::dataplane::PollMode::kBusy
-                                : netrig::agent::dataplane::PollMode::kAdaptive;
-  options.runtime.no_huge = no_huge == "auto" ? -1 : (no_huge == "yes" ? 1 : 0);
-  options.runtime.memory_mb = mem_mb;
-  options.runtime.eal_log_level = log_level;
+  netrig::agent::control::RunOptions options;
+  if (int rc = common.Runtime(options.runtime); rc != 0) return rc;
   options.interrupt = &g_interrupt;
-  std::signal(SIGINT, OnSignal);
-  std::signal(SIGTERM, OnSignal);
-
   auto result = netrig::agent::control::RunStandalone(spec, options);
   if (!result.ok()) {
     std::cerr << "netrig-agent: " << result.status().message() << "\n";
@@ -133,4 +131,84 @@ int main(int argc, char** argv) {
     std::cout << netrig::agent::control::FormatTable(*result, max_rows);
   }
   return result->interrupted() ? 130 : 0;
+}
+
+int ServeCommand(const CommonFlags& common, netrig::agent::control::ClientOptions client,
+                 const std::vector<std::string>& labels) {
+  netrig::v1::StandaloneRun spec;
+  if (int rc = common.Load(spec); rc != 0) return rc;
+  if (absl::Status s = netrig::agent::control::ValidatePorts(spec.ports()); !s.ok()) {
+    std::cerr << "netrig-agent: invalid configuration: " << s.message() << "\n";
+    return 2;
+  }
+  if (client.target.empty()) {
+    std::cerr << "netrig-agent: --controller: required (host:port)\n";
+    return 2;
+  }
+  if (client.agent_id.empty()) {
+    char host[256] = {};
+    gethostname(host, sizeof(host) - 1);
+    client.agent_id = host;
+  }
+  for (const std::string& l : labels) {
+    std::vector<std::string> kv = absl::StrSplit(l, absl::MaxSplits('=', 1));
+    if (kv.size() != 2 || kv[0].empty()) {
+      std::cerr << "netrig-agent: --label: \"" << l << "\" is not key=value\n";
+      return 2;
+    }
+    client.labels[kv[0]] = kv[1];
+  }
+  netrig::agent::control::RuntimeOptions runtime_options;
+  if (int rc = common.Runtime(runtime_options); rc != 0) return rc;
+  auto runtime = netrig::agent::control::AgentRuntime::Create(spec.ports(), runtime_options);
+  if (!runtime.ok()) {
+    std::cerr << "netrig-agent: " << runtime.status().message() << "\n";
+    return ExitCodeFor(runtime.status());
+  }
+  std::cerr << "netrig-agent: agent " << client.agent_id << " serving controller " << client.target
+            << "\n";
+  netrig::agent::control::ControllerClient(**runtime, client).Run(g_interrupt);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netrig-agent: DPDK traffic generator and per-flow analyzer"};
+  app.set_version_flag("--version", std::string(NETRIG_VERSION));
+  app.require_subcommand(1);
+
+  CommonFlags run_common;
+  CLI::App* run = app.add_subcommand("run", "run a stream set locally and print per-flow results");
+  run_common.Add(run);
+  std::string output = "table", duration, drain, late;
+  std::vector<std::string> stream_flags;
+  int max_rows = 64;
+  bool validate_only = false;
+  run->add_option("--stream", stream_flags,
+                  "stream: tx=..,rx=..,flows=..,size=64|imix|64-1518/4,rate=10%|1Mpps|200Mbps|max");
+  run->add_option("--duration", duration, "TX duration (overrides the file), e.g. 5s");
+  run->add_option("--drain", drain, "RX time after TX stops, e.g. 500ms");
+  run->add_option("--late-threshold", late, "loss-wait threshold, e.g. 2s");
+  run->add_option("-o,--output", output, "table or json")->check(CLI::IsMember({"table", "json"}));
+  run->add_option("--max-rows", max_rows, "flow rows in the table");
+  run->add_flag("--validate", validate_only, "check the configuration and exit");
+
+  CommonFlags serve_common;
+  CLI::App* serve = app.add_subcommand("serve", "serve trials for a controller");
+  serve_common.Add(serve);
+  netrig::agent::control::ClientOptions client;
+  std::vector<std::string> labels;
+  serve->add_option("--controller", client.target, "controller address host:port");
+  serve->add_option("--id", client.agent_id, "agent id (default: host name)");
+  serve->add_option("--label", labels, "label key=value (repeatable)");
+
+  CLI11_PARSE(app, argc, argv);
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  if (run->parsed()) {
+    return RunCommand(run_common, stream_flags, duration, drain, late, output, max_rows,
+                      validate_only);
+  }
+  return ServeCommand(serve_common, client, labels);
 }

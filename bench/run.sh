@@ -46,7 +46,10 @@ line tx_net_null_64B "$ours" "$ref" "frames/s; ours 1024 flows with signatures, 
 
 # 2. TX on net_af_xdp over a veth (in a namespace made here) vs testpmd on the same PMD.
 NS="nrbench$$"
-cleanup() { ip netns del "$NS" 2>/dev/null || true; }
+cleanup() {
+  ip netns del "$NS" 2>/dev/null || true
+  rm -rf "/var/run/dpdk/nrbench$$"  # testpmd's runtime directory
+}
 trap cleanup EXIT
 ip netns add "$NS"
 ip -n "$NS" link add nrbx0 type veth peer name nrbx1

@@ -2,6 +2,10 @@
 
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <cerrno>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -15,7 +19,24 @@
 namespace netrig::agent::io {
 namespace {
 bool g_eal_initialised = false;
+
+// DPDK leaves /var/run/dpdk/<prefix> behind. Our prefix is "netrig<pid>": remove the
+// directories of agents that are gone (also after kill -9) before adding ours.
+void RemoveStaleRuntimeDirs() {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/var/run/dpdk", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("netrig", 0) != 0) continue;
+    size_t digits = 6;
+    while (digits < name.size() && !std::isdigit(static_cast<unsigned char>(name[digits]))) ++digits;
+    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + digits));
+    if (pid > 0 && kill(pid, 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
 }
+
+}  // namespace
 
 bool HugepagesAvailable() {
   std::ifstream meminfo("/proc/meminfo");
@@ -37,6 +58,7 @@ absl::StatusOr<std::unique_ptr<EalSession>> EalSession::Create(const EalOptions&
   if (options.lcores.empty()) {
     return absl::InvalidArgumentError("lcores: at least one lcore (the main one) is needed");
   }
+  RemoveStaleRuntimeDirs();
   std::vector<std::string> args = {"netrig-agent"};
   args.push_back("-l");
   args.push_back(absl::StrJoin(options.lcores, ","));
@@ -85,6 +107,11 @@ absl::StatusOr<std::unique_ptr<EalSession>> EalSession::Create(const EalOptions&
   return session;
 }
 
-EalSession::~EalSession() { rte_eal_cleanup(); }
+EalSession::~EalSession() {
+  const std::string dir = rte_eal_get_runtime_dir();
+  rte_eal_cleanup();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
 
 }  // namespace netrig::agent::io

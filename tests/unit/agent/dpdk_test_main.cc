@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ int main(int argc, char** argv) {
     }
   }
   const int rc = RUN_ALL_TESTS();
-  if (!listing) rte_eal_cleanup();
+  if (!listing) {
+    const std::string dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
   return rc;
 }

@@ -1,0 +1,159 @@
+#include "agent/control/controller_client.h"
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "proto/netrig/v1/agent.grpc.pb.h"
+
+namespace netrig::agent::control {
+namespace {
+
+std::chrono::system_clock::time_point DeadlineIn(absl::Duration d) {
+  return absl::ToChronoTime(absl::Now() + d);
+}
+
+}  // namespace
+
+ControllerClient::ControllerClient(AgentRuntime& runtime, ClientOptions options)
+    : runtime_(runtime), options_(std::move(options)) {}
+
+void ControllerClient::Run(const std::atomic<bool>& shutdown) {
+  absl::Duration backoff = options_.backoff_min;
+  while (!shutdown.load()) {
+    if (ServeSession(shutdown)) {
+      backoff = options_.backoff_min;
+    }
+    if (shutdown.load()) {
+      break;
+    }
+    // Sleep in small steps so shutdown stays prompt.
+    const absl::Time until = absl::Now() + backoff;
+    while (absl::Now() < until && !shutdown.load()) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    backoff = std::min(backoff * 2, options_.backoff_max);
+  }
+}
+
+bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(absl::ToInt64Milliseconds(options_.keepalive)));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  auto channel = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
+  if (!channel->WaitForConnected(DeadlineIn(options_.rpc_deadline))) {
+    return false;
+  }
+  auto stub = v1::AgentSession::NewStub(channel);
+  grpc::ClientContext ctx;
+  auto stream = stub->Session(&ctx);
+  absl::Mutex write_mu;
+  auto write = [&](const v1::AgentMessage& m) {
+    absl::MutexLock lock(&write_mu);
+    return stream->Write(m);
+  };
+
+  v1::AgentMessage reg;
+  v1::AgentCapabilities* caps = reg.mutable_register_();
+  caps->set_agent_id(options_.agent_id);
+  caps->set_version(NETRIG_VERSION);
+  for (const v1::PortCapability& pc : runtime_.PortCapabilities()) *caps->add_ports() = pc;
+  caps->set_worker_cores(1);
+  for (const auto& [k, v] : options_.labels) (*caps->mutable_labels())[k] = v;
+  if (!write(reg)) {
+    ctx.TryCancel();
+    stream->Finish();
+    return false;
+  }
+
+  std::atomic<bool> session_over{false};
+  std::atomic<bool> trial_interrupt{false};
+  std::atomic<bool> trial_running{false};
+  std::string state = "idle";
+  std::thread heartbeat([&] {
+    while (!session_over.load()) {
+      v1::AgentMessage hb;
+      hb.mutable_heartbeat()->set_unix_ns(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+      hb.mutable_heartbeat()->set_state(trial_running.load() ? "running" : "idle");
+      if (!write(hb)) break;
+      const absl::Time until = absl::Now() + options_.heartbeat;
+      while (absl::Now() < until && !session_over.load()) {
+        if (shutdown.load()) {
+          ctx.TryCancel();  // ends the read loop below
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    }
+  });
+
+  std::thread trial_thread;
+  std::string running_trial;
+  v1::ControllerMessage msg;
+  while (stream->Read(&msg)) {
+    if (msg.has_stop()) {
+      if (msg.stop().trial_id() == running_trial) trial_interrupt.store(true);
+      continue;
+    }
+    if (!msg.has_start()) continue;
+    v1::AgentMessage ack;
+    ack.mutable_ack()->set_command_id(msg.command_id());
+    if (trial_running.load()) {
+      ack.mutable_ack()->set_ok(false);
+      ack.mutable_ack()->set_error("busy: another trial is running");
+      write(ack);
+      continue;
+    }
+    if (absl::Status s = runtime_.ValidateStreams(msg.start().streams()); !s.ok()) {
+      ack.mutable_ack()->set_ok(false);
+      ack.mutable_ack()->set_error(std::string(s.message()));
+      write(ack);
+      continue;
+    }
+    ack.mutable_ack()->set_ok(true);
+    write(ack);
+    if (trial_thread.joinable()) trial_thread.join();
+    trial_interrupt.store(false);
+    trial_running.store(true);
+    running_trial = msg.start().trial_id();
+    trial_thread = std::thread([this, &write, &trial_interrupt, &trial_running, &stub,
+                                start = msg.start(), command = msg.command_id()] {
+      auto outcome = runtime_.RunTrial(start, &trial_interrupt);
+      if (!outcome.ok() || outcome->interrupted) {
+        v1::AgentMessage fail;
+        fail.mutable_ack()->set_command_id(command);
+        fail.mutable_ack()->set_ok(false);
+        fail.mutable_ack()->set_error(outcome.ok() ? "trial interrupted"
+                                                   : std::string(outcome.status().message()));
+        write(fail);
+      } else {
+        v1::FlowStatsBatch batch = std::move(outcome->stats);
+        batch.set_agent_id(options_.agent_id);
+        grpc::ClientContext rctx;
+        rctx.set_deadline(DeadlineIn(options_.rpc_deadline));
+        v1::StatsAck sack;
+        auto writer = stub->ReportStats(&rctx, &sack);
+        writer->Write(batch);
+        writer->WritesDone();
+        writer->Finish();
+      }
+      trial_running.store(false);
+    });
+  }
+  // The session is over: stop transmitting now (safety stop), then clean up.
+  session_over.store(true);
+  trial_interrupt.store(true);
+  if (trial_thread.joinable()) trial_thread.join();
+  heartbeat.join();
+  stream->Finish();
+  return true;
+}
+
+}  // namespace netrig::agent::control
