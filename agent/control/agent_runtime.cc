@@ -42,6 +42,7 @@ struct StreamRuntime {
   std::unique_ptr<TxEngine> engine;
   size_t tx_port = 0;
   unsigned worker = 0;
+  bool receive_only = false;
 };
 
 }  // namespace
@@ -171,6 +172,7 @@ absl::Status AgentRuntime::ValidateStreams(
   for (int i = 0; i < streams.size(); ++i) {
     const std::string path = absl::StrCat("streams[", i, "]");
     RETURN_IF_ERROR(ValidateStream(streams[i], path, names_));
+    if (streams[i].tx_port().empty()) continue;  // receive-only: nothing to build
     const size_t tx = std::find(names_.begin(), names_.end(), streams[i].tx_port()) - names_.begin();
     ASSIGN_OR_RETURN(std::vector<uint32_t> sizes, StreamSizes(streams[i], path));
     for (uint32_t v : sizes) {
@@ -210,6 +212,15 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
           " overlaps the previous stream's flows (next free id ", next_flow, ")"));
     }
     const uint32_t first = std::max(next_flow, s.first_flow_id());
+    if (s.tx_port().empty()) {
+      // Receive-only: another agent sends these flows; only the analyzer needs to know them.
+      streams[i].receive_only = true;
+      streams[i].compiled.plan.first_flow_id = first;
+      streams[i].compiled.plan.flows = s.flows() == 0 ? 1 : s.flows();
+      rx_plan.stream_first_flow.push_back(first);
+      next_flow = first + streams[i].compiled.plan.flows;
+      continue;
+    }
     const size_t tx = std::find(names_.begin(), names_.end(), s.tx_port()) - names_.begin();
     const io::PortInfo* rx = nullptr;
     if (!s.rx_port().empty()) {
@@ -239,7 +250,9 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
   // analyzer port). A TX-only port is never polled: polling costs the generator (AF_XDP's RX
   // path may make a wakeup syscall per poll) and there is nothing to analyse.
   std::vector<bool> is_rx(ports_.size(), false), is_tx(ports_.size(), false);
-  for (const StreamRuntime& s : streams) is_tx[s.tx_port] = true;
+  for (const StreamRuntime& s : streams) {
+    if (!s.receive_only) is_tx[s.tx_port] = true;
+  }
   for (int i = 0; i < trial.streams_size(); ++i) {
     const auto it = std::find(names_.begin(), names_.end(), trial.streams(i).rx_port());
     if (it != names_.end()) is_rx[it - names_.begin()] = true;
@@ -264,6 +277,7 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
   }
   const uint64_t end_tsc = start_tsc + clock.NsToTicks(trial.duration_ns());
   for (StreamRuntime& s : streams) {
+    if (s.receive_only) continue;
     s.engine = std::make_unique<TxEngine>(s.compiled.plan, clock, ports_[s.tx_port].tx_pool,
                                           workers[s.worker]->counters());
     s.engine->Arm(start_tsc, end_tsc);
@@ -299,7 +313,9 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
   }
   for (auto& w : workers) w->RequestStop();
   rte_eal_mp_wait_lcore();
-  for (StreamRuntime& s : streams) s.engine->Finish();
+  for (StreamRuntime& s : streams) {
+    if (s.engine) s.engine->Finish();
+  }
 
   TrialOutcome outcome;
   outcome.interrupted = interrupted;
@@ -324,7 +340,7 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
         trial.streams(i).name().empty() ? absl::StrCat("s", i) : trial.streams(i).name();
     v1::StreamStats* ss = batch->add_streams();
     ss->set_stream(name);
-    ss->set_tx_port(ports_[s.tx_port].name);
+    ss->set_tx_port(s.receive_only ? "" : ports_[s.tx_port].name);
     ss->set_flows(plan.flows);
     ss->set_avg_frame_bytes(s.compiled.avg_frame_bytes);
     ss->set_target_frames_per_second(s.compiled.frames_per_second);
@@ -333,10 +349,13 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
     uint64_t first_rx = UINT64_MAX, last_rx = 0, lat_min = UINT64_MAX, lat_max = 0;
     double lat_sum = 0, jitter_sum = 0;
     uint64_t lat_n = 0;
-    const std::vector<uint64_t> flow_tx_bytes = s.engine->flow_tx_bytes();
+    const std::vector<uint64_t> flow_tx_bytes =
+        s.engine ? s.engine->flow_tx_bytes() : std::vector<uint64_t>(plan.flows, 0);
+    const std::vector<uint64_t> no_tx(s.engine ? 0 : plan.flows, 0);
+    const std::vector<uint64_t>& flow_tx_packets = s.engine ? s.engine->flow_tx_packets() : no_tx;
     for (uint32_t k = 0; k < plan.flows; ++k) {
       const uint32_t id = plan.first_flow_id + k;
-      stats::FlowSummary sum = stats::Summarize(tables[0]->state(id), s.engine->flow_tx_packets()[k]);
+      stats::FlowSummary sum = stats::Summarize(tables[0]->state(id), flow_tx_packets[k]);
       for (size_t w = 1; w < tables.size(); ++w) {
         stats::MergeSummary(sum, stats::Summarize(tables[w]->state(id), 0));
       }
@@ -388,7 +407,7 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
       }
     }
     ss->set_tx_frames_per_second(static_cast<double>(ss->tx_packets()) / dur_s);
-    ss->set_tx_duration_s(s.engine->last_tx_tsc() > s.engine->first_tx_tsc()
+    ss->set_tx_duration_s(s.engine && s.engine->last_tx_tsc() > s.engine->first_tx_tsc()
                               ? static_cast<double>(s.engine->last_tx_tsc() - s.engine->first_tx_tsc()) /
                                     static_cast<double>(tsc_hz)
                               : 0);

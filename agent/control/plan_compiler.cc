@@ -162,8 +162,10 @@ absl::Status ValidateStream(const v1::StreamConfig& s, const std::string& path,
   auto known = [&](const std::string& name) {
     return std::find(port_names.begin(), port_names.end(), name) != port_names.end();
   };
-  if (s.tx_port().empty()) return Err(path + ".tx_port", "required");
-  if (!known(s.tx_port())) {
+  if (s.tx_port().empty() && s.rx_port().empty()) {
+    return Err(path + ".tx_port", "required (or rx_port alone for a receive-only stream)");
+  }
+  if (!s.tx_port().empty() && !known(s.tx_port())) {
     return Err(path + ".tx_port", absl::StrCat("no port named \"", s.tx_port(), "\""));
   }
   if (!s.rx_port().empty() && !known(s.rx_port())) {
@@ -171,6 +173,9 @@ absl::Status ValidateStream(const v1::StreamConfig& s, const std::string& path,
   }
   if (s.flows() > kMaxFlows) {
     return Err(path + ".flows", absl::StrCat(s.flows(), " is above the maximum ", kMaxFlows));
+  }
+  if (s.tx_port().empty()) {
+    return absl::OkStatus();  // receive-only: addresses, sizes and rate belong to the sender
   }
   if (s.ttl() > 255) return Err(path + ".ttl", "must be 1..255");
   if (s.dscp() > 63) return Err(path + ".dscp", "must be 0..63");
