@@ -126,6 +126,10 @@ bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
     trial_thread = std::thread([this, &write, &trial_interrupt, &trial_running, &stub,
                                 start = msg.start(), command = msg.command_id()] {
       auto outcome = runtime_.RunTrial(start, &trial_interrupt);
+      // The data plane is idle again: the controller may send the next trial as soon as it has
+      // these counters, so accept it from now on (the reader joins this thread before starting
+      // the next one).
+      trial_running.store(false);
       if (!outcome.ok() || outcome->interrupted) {
         v1::AgentMessage fail;
         fail.mutable_ack()->set_command_id(command);
@@ -144,7 +148,6 @@ bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
         writer->WritesDone();
         writer->Finish();
       }
-      trial_running.store(false);
     });
   }
   // The session is over: stop transmitting now (safety stop), then clean up.
