@@ -96,6 +96,19 @@ void TrialCoordinator::Cancel(const std::string& trial_id) {
   }
 }
 
+void TrialCoordinator::CancelAgents(const std::vector<std::string>& agent_ids,
+                                    const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, p] : pending_) {
+    for (const std::string& a : agent_ids) {
+      if (p->acked.count(a) != 0) {
+        InvalidateLocked(*p, reason);
+        break;
+      }
+    }
+  }
+}
+
 void TrialCoordinator::OnAck(const std::string& agent_id, const v1::CommandAck& ack) {
   absl::MutexLock lock(&mu_);
   auto c = command_to_trial_.find(ack.command_id());

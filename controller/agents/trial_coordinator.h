@@ -45,6 +45,8 @@ class TrialCoordinator {
 
   // Cancels a running trial: TrialStop to every agent; the trial ends invalid ("cancelled").
   void Cancel(const std::string& trial_id);
+  // Cancels every running trial that involves one of these agents, with `reason`.
+  void CancelAgents(const std::vector<std::string>& agent_ids, const std::string& reason);
 
   // Inputs from the session service.
   void OnAck(const std::string& agent_id, const v1::CommandAck& ack);

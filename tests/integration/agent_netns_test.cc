@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/netns_router.h"
 #include "tests/support/process.h"
 
 namespace netrig {
@@ -27,57 +28,18 @@ class NetnsRouterTest : public ::testing::Test {
     if (!testing::IsRoot()) {
       GTEST_SKIP() << "needs root to create network namespaces and veths (CI runs as root)";
     }
-    id_ = std::to_string(getpid() % 100000);
-    tester_ = "nrtest-t" + id_;
-    router_ = "nrtest-r" + id_;
-    ta_ = "nt" + id_ + "a";
-    tb_ = "nt" + id_ + "b";
-    ra_ = "nr" + id_ + "a";
-    rb_ = "nr" + id_ + "b";
-    const std::string script =
-        "set -e\n"
-        "ip netns add " + tester_ + "\n"
-        "ip netns add " + router_ + "\n"
-        "ip -n " + tester_ + " link add " + ta_ + " type veth peer name " + ra_ + " netns " + router_ + "\n"
-        "ip -n " + tester_ + " link add " + tb_ + " type veth peer name " + rb_ + " netns " + router_ + "\n"
-        "ip -n " + tester_ + " link set lo up\n"
-        "ip -n " + tester_ + " link set " + ta_ + " up\n"
-        "ip -n " + tester_ + " link set " + tb_ + " up\n"
-        "ip -n " + router_ + " link set lo up\n"
-        "ip -n " + router_ + " addr add 198.18.1.1/24 dev " + ra_ + "\n"
-        "ip -n " + router_ + " addr add 198.19.1.1/24 dev " + rb_ + "\n"
-        "ip -n " + router_ + " link set " + ra_ + " up\n"
-        "ip -n " + router_ + " link set " + rb_ + " up\n"
-        "ip netns exec " + router_ + " sysctl -qw net.ipv4.ip_forward=1\n"
-        "ip netns exec " + router_ + " sysctl -qw net.ipv4.conf.all.rp_filter=0\n"
-        "ip netns exec " + router_ + " sysctl -qw net.ipv4.conf." + ra_ + ".rp_filter=0\n";
-    auto r = RunCommand("bash -c '" + script + "' 2>&1");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
-    created_ = true;
-    tb_mac_ = Mac(tester_, tb_);
-    ra_mac_ = Mac(router_, ra_);
-    ASSERT_FALSE(tb_mac_.empty());
+    const std::string err = topo_.Create();
+    ASSERT_EQ(err, "") << err;
+    tester_ = topo_.tester;
+    router_ = topo_.router;
+    ta_ = topo_.tester_a;
+    tb_ = topo_.tester_b;
+    rb_ = topo_.router_b;
+    ra_mac_ = topo_.RouterMacA();
     ASSERT_FALSE(ra_mac_.empty());
-    // The router reaches the analyzer port by a static neighbour entry (the agent does not
-    // answer ARP in this version).
-    r = RunCommand("ip -n " + router_ + " neigh replace 198.19.1.2 lladdr " + tb_mac_ +
-                   " dev " + rb_ + " nud permanent 2>&1");
-    ASSERT_EQ(r.exit_code, 0) << r.out;
   }
 
-  void TearDown() override {
-    if (created_) {
-      RunCommand("ip netns del " + tester_ + " 2>/dev/null; ip netns del " + router_ +
-                 " 2>/dev/null");
-    }
-  }
-
-  static std::string Mac(const std::string& ns, const std::string& dev) {
-    auto r = RunCommand("ip -n " + ns + " -br link show dev " + dev + " | awk '{print $3}'");
-    std::string mac = r.out;
-    while (!mac.empty() && (mac.back() == '\n' || mac.back() == ' ')) mac.pop_back();
-    return mac;
-  }
+  void TearDown() override { topo_.Destroy(); }
 
   // Runs the agent in the tester namespace with both ports on `pmd` and returns its JSON.
   nlohmann::json RunAgent(const std::string& pmd, const std::string& stream_args,
@@ -116,8 +78,8 @@ class NetnsRouterTest : public ::testing::Test {
     return v.is_string() ? std::stoll(v.get<std::string>()) : v.get<int64_t>();
   }
 
-  std::string id_, tester_, router_, ta_, tb_, ra_, rb_, tb_mac_, ra_mac_;
-  bool created_ = false;
+  testing::NetnsRouter topo_{"a"};
+  std::string tester_, router_, ta_, tb_, rb_, ra_mac_;
   int last_exit_ = 0;
 };
 
@@ -148,9 +110,8 @@ TEST_F(NetnsRouterTest, LowRateForwardingHasNoLossNoReorderingAndEveryFlowSeen) 
 TEST_F(NetnsRouterTest, TbfShaperAt100MbitIsMeasuredWithinTwoPercent) {
   // Small queue (burst 16 kB, latency 5 ms) so the queue's contribution to the received
   // volume stays far below 2 % of a 3 s trial.
-  auto r = RunCommand("ip netns exec " + router_ + " tc qdisc add dev " + rb_ +
-                      " root tbf rate 100mbit burst 16kb latency 5ms 2>&1");
-  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const std::string err = topo_.Shape("rate 100mbit burst 16kb latency 5ms");
+  ASSERT_EQ(err, "") << err;
   // 200 Mbit/s offered (frame bits), 512-byte frames, 16 flows.
   const auto j = RunAgentAnyPmd(
       "flows=16,size=512,rate=200Mbps,dst_port.start=6000,dst_port.count=16", "3s");

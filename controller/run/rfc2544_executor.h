@@ -1,0 +1,78 @@
+// Drives an RFC 2544 benchmark (controller/methodology) through real agents: each trial the
+// methodology asks for becomes streams on the agents that own the spec's ports, runs in
+// lock-step through the TrialCoordinator, and comes back as one TrialResult built from final
+// counters: frames sent from the sender's counters, frames received from the receiver's.
+// One methodology instance per traffic entry (direction); a bidirectional entry offers the
+// same rate from each side (RFC 2544 §14) and passes only if both directions do.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controller/agents/trial_coordinator.h"
+#include "controller/methodology/rfc2544.h"
+#include "lib/spec/run_plan.h"
+#include "proto/netrig/v1/controller.pb.h"
+
+namespace netrig::controller::run {
+
+// Where a port role of the spec is, once agents are placed.
+struct BoundPort {
+  std::string role;        // "west"
+  std::string agent_id;
+  std::string agent_port;  // the agent's port name
+  uint64_t speed_bps = 0;
+  std::string mac;         // the agent port's MAC
+  // Destination MAC for frames sent TOWARDS this port: the SUT's next hop (router interface
+  // MAC). Empty: the port's own MAC (ports cabled back to back or through a bridge).
+  std::string next_hop_mac;
+};
+
+struct ExecutorCallbacks {
+  std::function<void(const v1::TrialRecord&)> on_trial;
+  std::function<void(const v1::TestRunProgress&)> on_progress;
+};
+
+class Rfc2544Executor {
+ public:
+  static absl::StatusOr<std::unique_ptr<Rfc2544Executor>> Create(
+      const spec::RunPlan& plan, std::vector<BoundPort> ports,
+      agents::TrialCoordinator& coordinator, ExecutorCallbacks callbacks);
+
+  // Runs every direction to the end (or until `cancel`: then Cancelled). Returns the results.
+  absl::StatusOr<std::vector<v1::TestRunResult>> Run(const std::atomic<bool>& cancel);
+
+  struct Direction {
+    std::string label;  // "west->east" or "west<->east"
+    const BoundPort* from = nullptr;
+    const BoundPort* to = nullptr;
+    uint32_t flows = 1;
+    bool bidirectional = false;
+    std::unique_ptr<methodology::Rfc2544> engine;
+  };
+  const std::vector<Direction>& directions() const { return directions_; }
+
+  // Builds the per-agent trials for a request (exposed for tests).
+  std::vector<agents::AgentTrial> BuildTrial(const Direction& d,
+                                             const methodology::TrialRequest& req) const;
+  // Aggregates the agents' final counters into the methodology's view (exposed for tests).
+  static methodology::TrialResult Aggregate(const Direction& d, const agents::TrialOutcome& out);
+
+ private:
+  Rfc2544Executor() = default;
+
+  spec::RunPlan plan_;
+  std::vector<BoundPort> ports_;
+  agents::TrialCoordinator* coordinator_ = nullptr;
+  ExecutorCallbacks callbacks_;
+  std::vector<Direction> directions_;
+};
+
+// Results for one direction's reports, as TestRunResult figures.
+std::vector<v1::TestRunResult> ResultsOf(const Rfc2544Executor::Direction& d);
+
+}  // namespace netrig::controller::run
