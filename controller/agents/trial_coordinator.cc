@@ -50,8 +50,12 @@ absl::StatusOr<TrialOutcome> TrialCoordinator::Run(std::vector<AgentTrial> trial
     }
     std::shared_ptr<AgentConnection> conn = registry_.Connection(t.agent_id);
     if (conn == nullptr || !conn->Send(msg)) {
+      std::string why;
+      for (const AgentRecord& r : registry_.List()) {
+        if (r.id == t.agent_id && !r.unavailable_reason.empty()) why = " (" + r.unavailable_reason + ")";
+      }
       absl::MutexLock lock(&mu_);
-      InvalidateLocked(*pending, absl::StrCat("agent ", t.agent_id, " is not connected"));
+      InvalidateLocked(*pending, absl::StrCat("agent ", t.agent_id, " is not connected", why));
       break;
     }
   }

@@ -1,0 +1,277 @@
+// RunService end to end in one process: MemoryStore, the real registry/coordinator/executor/
+// methodology, and simulated agents answering trials like a DUT that forwards at most X fps.
+#include "controller/api/run_service.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "controller/store/keys.h"
+#include "controller/store/memory_store.h"
+
+namespace netrig::controller::api {
+namespace {
+
+// One agent with ports west and east, cabled through a DUT that forwards at most `limit_fps`.
+class SimulatedAgent : public agents::AgentConnection {
+ public:
+  SimulatedAgent(std::string id, agents::TrialCoordinator& c, double limit_fps)
+      : id_(std::move(id)), coordinator_(c), limit_fps_(limit_fps) {}
+
+  bool Send(const v1::ControllerMessage& m) override {
+    if (!m.has_start()) return true;
+    {
+      absl::MutexLock lock(&mu_);
+      ++trials_;
+      if (hold_) {  // simulate a long trial: answer only when released
+        held_.push_back(m);
+        return true;
+      }
+    }
+    Answer(m);
+    return true;
+  }
+  void Answer(const v1::ControllerMessage& m) {
+    v1::CommandAck ack;
+    ack.set_command_id(m.command_id());
+    ack.set_ok(true);
+    coordinator_.OnAck(id_, ack);
+    v1::FlowStatsBatch b;
+    b.set_agent_id(id_);
+    b.set_trial_id(m.start().trial_id());
+    b.set_final(true);
+    const double seconds = static_cast<double>(m.start().duration_ns()) / 1e9;
+    for (const v1::StreamConfig& s : m.start().streams()) {
+      v1::StreamStats* ss = b.add_streams();
+      ss->set_stream(s.name());
+      const uint64_t tx = s.max_packets() != 0 ? s.max_packets()
+                                               : static_cast<uint64_t>(std::llround(s.rate().value() * seconds));
+      const uint64_t cap = static_cast<uint64_t>(limit_fps_ * seconds);
+      ss->set_tx_packets(tx);
+      ss->set_unique_packets(std::min(tx, cap));
+      ss->set_latency_min_ns(1000);
+      ss->set_latency_avg_ns(2000);
+      ss->set_latency_max_ns(5000);
+    }
+    coordinator_.OnBatch(b);
+  }
+  void Hold(bool h) {
+    absl::MutexLock lock(&mu_);
+    hold_ = h;
+  }
+  int trials() {
+    absl::MutexLock lock(&mu_);
+    return trials_;
+  }
+
+ private:
+  std::string id_;
+  agents::TrialCoordinator& coordinator_;
+  double limit_fps_;
+  absl::Mutex mu_;
+  bool hold_ = false;
+  std::vector<v1::ControllerMessage> held_;
+  int trials_ = 0;
+};
+
+std::string Spec(const std::string& name, const std::string& level, const std::string& tests = "[throughput]") {
+  return R"(apiVersion: netrig.io/v1alpha1
+kind: TestRun
+metadata: {name: )" + name + R"(}
+spec:
+  level: )" + level + R"(
+  sut: {template: linux-router}
+  ports:
+    - {name: west, agent: {pool: default}, speed: 1G}
+    - {name: east, agent: {pool: default}, speed: 1G}
+  benchmark:
+    rfc2544:
+      tests: )" + tests + R"(
+      frameSizes: [64, 1518]
+      trialDuration: 1s
+      resolution: 0.1
+      traffic: [{from: west, to: east, flows: 4}]
+      latency: {trials: 2, duration: 1s}
+      waits: {drain: 0s, settle: 0s}
+)";
+}
+
+class RunServiceTest : public ::testing::Test {
+ protected:
+  RunServiceTest() {
+    store_ = std::move(*store::MemoryStore::Create());
+    TrialCoordinator_options();
+  }
+  void TrialCoordinator_options() {}
+  ~RunServiceTest() override {
+    if (runs_) runs_->Stop();
+  }
+
+  void StartService() {
+    RunServiceOptions o;
+    o.schedule_interval = absl::Milliseconds(10);
+    runs_ = std::make_unique<RunService>(*store_, registry_, coordinator_, o);
+    ASSERT_TRUE(runs_->Start().ok());
+  }
+
+  void AddAgent(const std::string& id, double limit_fps) {
+    auto agent = std::make_shared<SimulatedAgent>(id, coordinator_, limit_fps);
+    v1::AgentCapabilities caps;
+    caps.set_agent_id(id);
+    for (const char* name : {"west", "east"}) {
+      v1::PortCapability* p = caps.add_ports();
+      p->set_name(name);
+      p->set_pmd("net_af_xdp");
+      p->set_speed_bps(1'000'000'000);
+      p->set_mac("02:00:00:00:00:01");
+    }
+    registry_.Register(caps, agent, absl::Now());
+    agents_[id] = agent;
+  }
+
+  v1::Run WaitTerminal(const std::string& id) {
+    const absl::Time until = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < until) {
+      auto r = runs_->Get(id);
+      if (r.ok() && RunService::IsTerminal(r->test_run().status().phase())) return *r;
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    ADD_FAILURE() << "run " << id << " did not finish";
+    return *runs_->Get(id);
+  }
+
+  std::unique_ptr<store::MemoryStore> store_;
+  agents::AgentRegistry registry_{absl::Seconds(30)};
+  agents::TrialCoordinator coordinator_{registry_, {absl::Milliseconds(0), absl::Seconds(2), absl::Seconds(2)}};
+  std::map<std::string, std::shared_ptr<SimulatedAgent>> agents_;
+  std::unique_ptr<RunService> runs_;
+};
+
+TEST_F(RunServiceTest, RunCompletesWithTheDutsThroughputAndEveryTrialStored) {
+  AddAgent("sim", 50'000);  // DUT forwards 50 kfps
+  StartService();
+  auto run = runs_->Submit(Spec("t1", "L1", "[throughput, latency]"));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->test_run().status().phase(), kPending);
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kSucceeded) << done.test_run().status().summary();
+  EXPECT_EQ(done.test_run().status().verdict(), "Pass");
+  auto results = runs_->Results(run->id());
+  ASSERT_TRUE(results.ok());
+  int found = 0;
+  for (const auto& r : results->results()) {
+    if (r.metric() != "throughput_fps") continue;
+    ++found;
+    // Within the search resolution (0.1 % of line rate) below 50 kfps.
+    const double max_fps = 1e9 / (8.0 * (r.frame_size() + 20));
+    if (50'000 < max_fps) {
+      EXPECT_LE(r.value(), 50'000);
+      EXPECT_GE(r.value(), 50'000 - 0.001 * max_fps) << r.frame_size();
+    }
+  }
+  EXPECT_EQ(found, 2);
+  EXPECT_EQ(results->trials_size(), agents_["sim"]->trials());
+  EXPECT_GT(results->trials_size(), 10);
+  for (const auto& t : results->trials()) EXPECT_TRUE(t.valid());
+  EXPECT_EQ(registry_.List()[0].state, agents::AgentState::kAvailable);  // released
+}
+
+TEST_F(RunServiceTest, InvalidSpecReturnsEveryErrorAndStoresNothing) {
+  StartService();
+  std::string bad = Spec("t", "L4");
+  bad.replace(bad.find("frameSizes: [64, 1518]"), 22, "frameSizes: [20, 1518]");
+  auto run = runs_->Submit(bad);
+  ASSERT_FALSE(run.ok());
+  EXPECT_EQ(run.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(run.status().message().find("spec.level"), std::string::npos) << run.status();
+  EXPECT_NE(run.status().message().find("spec.benchmark.rfc2544.frameSizes[0]: 20 is below"),
+            std::string::npos)
+      << run.status();
+  EXPECT_TRUE(runs_->List("", 0)->empty());
+  EXPECT_FALSE(runs_->Validate(bad).valid());
+  EXPECT_GE(runs_->Validate(bad).errors_size(), 2);
+}
+
+TEST_F(RunServiceTest, L1RunsBeforeL3WhenAgentsFreeUp) {
+  StartService();  // no agents yet: both runs wait
+  auto l3 = runs_->Submit(Spec("slow", "L3"));
+  auto l1 = runs_->Submit(Spec("fast", "L1"));
+  ASSERT_TRUE(l3.ok() && l1.ok());
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(runs_->Get(l3->id())->test_run().status().phase(), kPending);
+  AddAgent("sim", 10'000);
+  const v1::Run a = WaitTerminal(l1->id());
+  const v1::Run b = WaitTerminal(l3->id());
+  EXPECT_EQ(a.test_run().status().phase(), kSucceeded);
+  EXPECT_EQ(b.test_run().status().phase(), kSucceeded);
+  EXPECT_LE(a.test_run().status().completion_time(), b.test_run().status().start_time());
+}
+
+TEST_F(RunServiceTest, CancelPendingAndRunningRunsAndRefuseFinishedOnes) {
+  StartService();
+  auto pending = runs_->Submit(Spec("p", "L2"));
+  ASSERT_TRUE(pending.ok());
+  auto c = runs_->Cancel(pending->id(), "not needed");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->test_run().status().phase(), kCancelled);
+  EXPECT_EQ(runs_->Cancel(pending->id(), "").status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(runs_->Cancel("no-such-run", "").status().code(), absl::StatusCode::kNotFound);
+
+  AddAgent("sim", 10'000);
+  agents_["sim"]->Hold(true);  // the first trial never finishes on its own
+  auto running = runs_->Submit(Spec("r", "L1"));
+  ASSERT_TRUE(running.ok());
+  for (int i = 0; i < 500 && runs_->Get(running->id())->test_run().status().phase() != kRunning; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(runs_->Get(running->id())->test_run().status().phase(), kRunning);
+  ASSERT_TRUE(runs_->Cancel(running->id(), "ci aborted").ok());
+  const v1::Run done = WaitTerminal(running->id());
+  EXPECT_EQ(done.test_run().status().phase(), kCancelled);
+  EXPECT_EQ(done.test_run().status().summary(), "cancelled: ci aborted");
+}
+
+TEST_F(RunServiceTest, RestartMarksRunsThatWereRunningInterruptedAndKeepsTheirTrials) {
+  // What a controller killed with -9 leaves behind: a Running record with stored trials.
+  v1::Run run;
+  run.set_id("20261122-000000-0001");
+  run.mutable_test_run()->mutable_status()->set_phase(kRunning);
+  std::string bytes;
+  run.SerializeToString(&bytes);
+  ASSERT_TRUE(store_->Put(store::keys::Run(run.id()), bytes).ok());
+  v1::TrialRecord t;
+  t.set_index(0);
+  t.set_valid(true);
+  t.SerializeToString(&bytes);
+  ASSERT_TRUE(store_->Put(store::keys::Trial(run.id(), 1), bytes).ok());
+  StartService();
+  auto after = runs_->Get(run.id());
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->test_run().status().phase(), kInterrupted);
+  EXPECT_NE(after->test_run().status().summary().find("controller restarted"), std::string::npos);
+  EXPECT_EQ(runs_->Results(run.id())->trials_size(), 1);
+}
+
+TEST_F(RunServiceTest, LostAgentFailsTheRunWithTheReason) {
+  AddAgent("sim", 10'000);
+  agents_["sim"]->Hold(true);
+  StartService();
+  auto run = runs_->Submit(Spec("lost", "L1"));
+  ASSERT_TRUE(run.ok());
+  for (int i = 0; i < 500 && agents_["sim"]->trials() == 0; ++i) absl::SleepFor(absl::Milliseconds(5));
+  registry_.SessionEnded("sim", agents_["sim"].get(), "connection reset by peer");
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kFailed);
+  EXPECT_EQ(done.test_run().status().verdict(), "Fail");
+  EXPECT_NE(done.test_run().status().summary().find("connection reset by peer"), std::string::npos)
+      << done.test_run().status().summary();
+  auto results = runs_->Results(run->id());
+  ASSERT_GT(results->trials_size(), 0);
+  EXPECT_FALSE(results->trials(0).valid());
+  EXPECT_NE(results->trials(0).invalid_reason().find("lost during the trial"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace netrig::controller::api
