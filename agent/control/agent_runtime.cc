@@ -73,6 +73,11 @@ absl::StatusOr<io::PortSpec> ToPortSpec(const v1::PortConfig& p, const std::stri
                                                    " is outside 64..",
                                                    rate::kMaxEthernetFrameBytes));
   }
+  if (!p.gateway_mac().empty()) {
+    if (auto mac = packet::ParseMac(p.gateway_mac()); !mac.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".gateway_mac: ", mac.status().message()));
+    }
+  }
   RETURN_IF_ERROR(io::ValidatePortSpec(spec, path));
   return spec;
 }
@@ -122,6 +127,7 @@ absl::StatusOr<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(
     }
     rt->names_.push_back(spec.name);
     rt->max_frame_.push_back(ports[i].max_frame_bytes() == 0 ? 1518 : ports[i].max_frame_bytes());
+    rt->gateway_mac_.push_back(ports[i].gateway_mac());
     specs.push_back(spec);
   }
   ASSIGN_OR_RETURN(rt->session_, io::EalSession::Create(eal));
@@ -159,6 +165,7 @@ std::vector<v1::PortCapability> AgentRuntime::PortCapabilities() const {
     pc.set_tx_queues(ports_[p].queues);
     pc.set_mac(packet::FormatMac(ports_[p].mac));
     pc.set_max_frame_bytes(max_frame_[p]);
+    pc.set_gateway_mac(gateway_mac_[p]);
     out.push_back(pc);
   }
   return out;
@@ -226,7 +233,14 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
     if (!s.rx_port().empty()) {
       rx = &ports_[std::find(names_.begin(), names_.end(), s.rx_port()) - names_.begin()];
     }
-    ASSIGN_OR_RETURN(streams[i].compiled, CompileStream(s, path, ports_[tx], rx, first, tsc_hz));
+    v1::StreamConfig with_gateway;
+    const v1::StreamConfig* cfg = &s;
+    if (s.dst_mac().empty() && !gateway_mac_[tx].empty()) {
+      with_gateway = s;
+      with_gateway.set_dst_mac(gateway_mac_[tx]);
+      cfg = &with_gateway;
+    }
+    ASSIGN_OR_RETURN(streams[i].compiled, CompileStream(*cfg, path, ports_[tx], rx, first, tsc_hz));
     streams[i].compiled.plan.stream_index = static_cast<uint32_t>(i);
     streams[i].compiled.plan.queue_id = static_cast<uint16_t>(i % ports_[tx].queues);
     streams[i].tx_port = tx;

@@ -68,6 +68,7 @@ class AgentRuntime {
   std::vector<io::PortInfo> ports_;
   std::vector<std::string> names_;
   std::vector<uint32_t> max_frame_;
+  std::vector<std::string> gateway_mac_;
   uint64_t tsc_hz_ = 0;
 };
 

@@ -330,6 +330,7 @@ bool RunService::TryStart(const std::string& id) {
         b.agent_port = pc.name();
         b.speed_bps = p.speed_bps != 0 ? p.speed_bps : pc.speed_bps();
         b.mac = pc.mac();
+        b.gateway_mac = pc.gateway_mac();
         bound.push_back(b);
         used.insert(a.id + "/" + pc.name());
         if (std::find(agent_ids.begin(), agent_ids.end(), a.id) == agent_ids.end()) {

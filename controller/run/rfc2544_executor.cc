@@ -43,7 +43,7 @@ void AddSender(std::vector<agents::AgentTrial>& trials, const BoundPort& from,
   s->set_flows(flows);
   s->set_first_flow_id(first_flow);
   s->set_l3(l3 == spec::L3::kIpv6 ? v1::L3_PROTOCOL_IPV6 : v1::L3_PROTOCOL_IPV4);
-  s->set_dst_mac(to.next_hop_mac.empty() ? to.mac : to.next_hop_mac);
+  s->set_dst_mac(from.gateway_mac.empty() ? to.mac : from.gateway_mac);
   // RFC 2544 App. C addressing: input side 198.18.x, output side 198.19.x.
   const bool v6 = l3 == spec::L3::kIpv6;
   s->mutable_src_ip()->set_start(reverse ? (v6 ? "2001:2:0:1::2" : "198.19.1.2")

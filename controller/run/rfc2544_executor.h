@@ -27,9 +27,9 @@ struct BoundPort {
   std::string agent_port;  // the agent's port name
   uint64_t speed_bps = 0;
   std::string mac;         // the agent port's MAC
-  // Destination MAC for frames sent TOWARDS this port: the SUT's next hop (router interface
-  // MAC). Empty: the port's own MAC (ports cabled back to back or through a bridge).
-  std::string next_hop_mac;
+  // Next hop for frames this port SENDS: the SUT interface it is cabled to (a router's MAC).
+  // Empty: frames go to the receiving port's own MAC (back to back, or through a bridge).
+  std::string gateway_mac;
 };
 
 struct ExecutorCallbacks {

@@ -105,7 +105,7 @@ class Rfc2544ExecutorTest : public ::testing::Test {
       b.agent_port = p.name();
       b.speed_bps = p.speed_bps();
       b.mac = p.mac();
-      if (b.role == "east") b.next_hop_mac = topo_.RouterMacA();  // frames to east go via the router
+      if (b.role == "west") b.gateway_mac = topo_.RouterMacA();  // west's frames go to the router
       out.push_back(b);
     }
     return out;
