@@ -30,6 +30,7 @@ std::string ToJson(const google::protobuf::Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions o;
   o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;  // "valid": false must be there, not implied
   (void)google::protobuf::util::MessageToJsonString(m, &out, o);
   return out;
 }
