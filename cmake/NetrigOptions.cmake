@@ -13,16 +13,22 @@ if(NETRIG_SANITIZE)
   target_link_options(netrig_build_options INTERFACE -fsanitize=address,undefined)
 endif()
 
-# netrig_add_test(NAME name SOURCES ... LIBS ... LABELS unit|integration|e2e)
+# netrig_add_test(NAME name SOURCES ... LIBS ... LABELS unit|integration|e2e [SERIAL])
+# SERIAL: tests that measure traffic through namespaces; run alone so other tests don't steal
+# the CPU the senders and the kernel forwarding need (2-core machines).
 function(netrig_add_test)
-  cmake_parse_arguments(T "" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
+  cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE netrig::build_options GTest::gtest GTest::gmock ${T_LIBS})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
   endif()
+  set(serial FALSE)
+  if(T_SERIAL)
+    set(serial TRUE)
+  endif()
   gtest_discover_tests(${T_NAME}
     TEST_PREFIX "${T_NAME}."
-    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
+    PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT} RUN_SERIAL ${serial}
     DISCOVERY_TIMEOUT 60)
 endfunction()
