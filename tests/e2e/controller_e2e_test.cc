@@ -30,6 +30,7 @@ using nlohmann::json;
 const std::string kAgent = NETRIG_AGENT_BIN;
 const std::string kController = NETRIG_CONTROLLER_BIN;
 const std::string kNetrigctl = NETRIG_CTL_BIN;
+const std::string kSourceDir = NETRIG_SOURCE_DIR;
 
 int FreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -193,14 +194,11 @@ class ControllerE2eTest : public ::testing::Test {
 };
 
 TEST_F(ControllerE2eTest, NetrigctlRunWaitThroughTheShaperIsWithinThreePercent) {
-  const std::string file = ::testing::TempDir() + "/e2e_spec_" + std::to_string(getpid()) + ".yaml";
-  {
-    std::ofstream out(file);
-    out << Spec("e2e", "[128, 512, 1518]", "2s");
-  }
-  // What a CI pipeline does: submit, wait with live progress, read results and the exit code.
+  // What a CI pipeline does with the example as shipped: submit, wait with live progress,
+  // read results and the exit code.
   const auto r = testing::RunCommand(kNetrigctl + " --server 127.0.0.1:" + std::to_string(grpc_port_) +
-                                     " run -f " + file + " --wait -o json 2>/dev/null");
+                                     " run -f " + kSourceDir + "/examples/rfc2544-throughput.yaml" +
+                                     " --wait -o json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.out;
   const json out = json::parse(r.out);
   EXPECT_EQ(out["run"]["testRun"]["status"]["phase"], "Succeeded") << r.out;
@@ -223,6 +221,7 @@ TEST_F(ControllerE2eTest, NetrigctlRunWaitThroughTheShaperIsWithinThreePercent) 
   EXPECT_EQ(listing.exit_code, 0);
   EXPECT_NE(listing.out.find("Succeeded"), std::string::npos) << listing.out;
   // A spec with errors: every error with its path, exit code 2 (not the failed-verdict 1).
+  const std::string file = ::testing::TempDir() + "/e2e_spec_" + std::to_string(getpid()) + ".yaml";
   {
     std::ofstream bad(file);
     std::string spec = Spec("bad", "[20, 512, 512]", "2s");

@@ -254,6 +254,35 @@ TEST_F(RunServiceTest, RestartMarksRunsThatWereRunningInterruptedAndKeepsTheirTr
   EXPECT_EQ(runs_->Results(run.id())->trials_size(), 1);
 }
 
+TEST_F(RunServiceTest, RunWaitsForAPortWithTheRequiredDriverAndSpeed) {
+  AddAgent("sim", 10'000);  // ports: net_af_xdp at 1 Gb/s
+  StartService();
+  std::string spec = Spec("needs-ring", "L1");
+  spec.replace(spec.find("{name: east, agent: {pool: default}, speed: 1G}"), 47,
+               "{name: east, agent: {pool: default}, speed: 1G, pmd: net_ring}");
+  auto run = runs_->Submit(spec);
+  ASSERT_TRUE(run.ok()) << run.status();
+  std::string message;
+  for (int i = 0; i < 200 && message.empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+    const v1::Run now = *runs_->Get(run->id());  // a copy: the loop must not dangle
+    for (const auto& c : now.test_run().status().conditions()) {
+      if (c.reason() == "WaitingForAgents") message = c.message();
+    }
+  }
+  EXPECT_NE(message.find("spec port east"), std::string::npos) << message;
+  EXPECT_EQ(runs_->Get(run->id())->test_run().status().phase(), kPending);
+  EXPECT_EQ(agents_["sim"]->trials(), 0);
+  // A wrong pool waits the same way; the matching run goes first.
+  std::string other = Spec("other-pool", "L1");
+  other.replace(other.find("{name: west, agent: {pool: default}"), 35, "{name: west, agent: {pool: gpu-lab}");
+  auto waiting = runs_->Submit(other);
+  auto good = runs_->Submit(Spec("fits", "L2"));
+  ASSERT_TRUE(waiting.ok() && good.ok());
+  EXPECT_EQ(WaitTerminal(good->id()).test_run().status().phase(), kSucceeded);
+  EXPECT_EQ(runs_->Get(waiting->id())->test_run().status().phase(), kPending);
+}
+
 TEST_F(RunServiceTest, LostAgentFailsTheRunWithTheReason) {
   AddAgent("sim", 10'000);
   agents_["sim"]->Hold(true);
