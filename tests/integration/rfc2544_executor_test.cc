@@ -13,6 +13,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <map>
 #include <thread>
 
@@ -135,24 +137,11 @@ TEST_F(Rfc2544ExecutorTest, ThroughputThroughATbfShaperMatchesTheShapedRate) {
   ASSERT_TRUE(WaitAvailable("agent-west"));
   ASSERT_TRUE(WaitAvailable("agent-east"));
 
-  auto parsed = spec::ParseTestRun(R"(
-apiVersion: netrig.io/v1alpha1
-kind: TestRun
-metadata: {name: tbf-throughput}
-spec:
-  sut: {template: linux-shaper}
-  ports:
-    - {name: west, agent: {pool: default}, speed: 1G}
-    - {name: east, agent: {pool: default}, speed: 1G}
-  benchmark:
-    rfc2544:
-      tests: [throughput]
-      frameSizes: [128, 512, 1518]
-      trialDuration: 2s
-      resolution: 0.02
-      traffic: [{from: west, to: east, flows: 8}]
-      waits: {drain: 300ms, settle: 0s}
-)");
+  // The example as shipped (what netrigctl users run against a DUT like this one).
+  std::ifstream in(std::string(NETRIG_SOURCE_DIR) + "/examples/rfc2544-throughput.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = spec::ParseTestRun(text.str());
   ASSERT_TRUE(parsed.errors.empty()) << parsed.errors[0].ToString();
   auto plan = spec::CompileTestRun(parsed.object);
   ASSERT_TRUE(plan.ok()) << plan.status();
