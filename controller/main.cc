@@ -31,9 +31,11 @@ int main(int argc, char** argv) {
   CLI::App app{"netrig-controller: schedules benchmarks across netrig agents"};
   std::string listen = "127.0.0.1:7400", rest = "127.0.0.1:7401", store_url = "sqlite:netrig-state.db";
   double heartbeat_timeout_s = 3;
+  std::string results_dir = "netrig-results";
   app.add_option("--listen", listen, "gRPC address for agents and users (host:port)");
   app.add_option("--rest", rest, "REST/JSON address (host:port); empty to disable");
   app.add_option("--store", store_url, "sqlite:PATH | etcd:HOST:PORT | memory");
+  app.add_option("--results-dir", results_dir, "where per-flow trial results are written (empty: not written)");
   app.add_option("--heartbeat-timeout", heartbeat_timeout_s, "seconds of agent silence before it is unavailable");
   CLI11_PARSE(app, argc, argv);
 
@@ -67,7 +69,9 @@ int main(int argc, char** argv) {
   agents::AgentRegistry registry(absl::Seconds(heartbeat_timeout_s));
   agents::TrialCoordinator coordinator(registry, {});
   agents::SessionService sessions(registry, coordinator);
-  api::RunService runs(*st, registry, coordinator);
+  api::RunServiceOptions run_options;
+  run_options.results_dir = results_dir;
+  api::RunService runs(*st, registry, coordinator, run_options);
   api::ControllerServiceImpl user_api(runs);
 
   grpc::ServerBuilder builder;

@@ -1,6 +1,10 @@
 #include "controller/api/run_service.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <google/protobuf/util/json_util.h>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -371,6 +375,29 @@ bool RunService::TryStart(const std::string& id) {
   return true;
 }
 
+void RunService::WriteFlowFile(const std::string& id, int64_t n, const v1::TrialRecord& t,
+                               const agents::TrialOutcome& outcome) const {
+  // {"trial": TrialRecord, "agents": {"<agent id>": FlowStatsBatch, ...}} as proto JSON.
+  std::error_code ec;
+  const std::filesystem::path dir = std::filesystem::path(options_.results_dir) / id;
+  std::filesystem::create_directories(dir, ec);
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  std::string trial_json;
+  (void)google::protobuf::util::MessageToJsonString(t, &trial_json, o);
+  std::string out = absl::StrCat("{\"trial\": ", trial_json, ", \"agents\": {");
+  bool first = true;
+  for (const auto& [agent, batch] : outcome.batches) {
+    std::string b;
+    (void)google::protobuf::util::MessageToJsonString(batch, &b, o);
+    absl::StrAppend(&out, first ? "" : ", ", "\"", agent, "\": ", b);
+    first = false;
+  }
+  absl::StrAppend(&out, "}}\n");
+  std::ofstream f(dir / absl::StrFormat("trial-%08d.json", n));
+  f << out;
+}
+
 void RunService::Execute(std::string id, std::shared_ptr<Active> active,
                          std::vector<run::BoundPort> ports) {
   auto run = Get(id);
@@ -380,10 +407,11 @@ void RunService::Execute(std::string id, std::shared_ptr<Active> active,
   std::string phase = kFailed, verdict, summary, reason = "Error";
   if (plan.ok()) {
     run::ExecutorCallbacks cb;
-    cb.on_trial = [&](const v1::TrialRecord& t) {
+    cb.on_trial = [&](const v1::TrialRecord& t, const agents::TrialOutcome& outcome) {
       std::string bytes;
       t.SerializeToString(&bytes);
       (void)store_.Put(keys::Trial(id, ++trial_no), bytes);
+      if (!options_.results_dir.empty()) WriteFlowFile(id, trial_no, t, outcome);
     };
     cb.on_progress = [&](const v1::TestRunProgress& p) {
       if (absl::Now() - started > plan->budget && !active->cancel.load()) {

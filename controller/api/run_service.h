@@ -24,6 +24,9 @@ namespace netrig::controller::api {
 
 struct RunServiceOptions {
   absl::Duration schedule_interval = absl::Milliseconds(200);
+  // Per-flow counters of every trial go to <results_dir>/<run-id>/trial-<n>.json (large series
+  // stay out of the store). Empty: not written.
+  std::string results_dir;
 };
 
 class RunService {
@@ -66,6 +69,8 @@ class RunService {
   // Read-modify-write of a run record with optimistic concurrency (retries on conflict).
   absl::StatusOr<v1::Run> Update(const std::string& id,
                                  const std::function<void(v1::Run&)>& mutate);
+  void WriteFlowFile(const std::string& id, int64_t n, const v1::TrialRecord& t,
+                     const agents::TrialOutcome& outcome) const;
   void Finish(const std::string& id, const std::string& phase, const std::string& verdict,
               const std::string& summary, const std::string& reason);
 

@@ -244,7 +244,7 @@ absl::StatusOr<std::vector<v1::TestRunResult>> Rfc2544Executor::Run(
         t.set_pdv_p99_ns(static_cast<uint64_t>(result.pdv_p99_ns));
         t.set_started_time(absl::FormatTime(absl::RFC3339_full, started, absl::UTCTimeZone()));
         t.set_note(req->note);
-        callbacks_.on_trial(t);
+        callbacks_.on_trial(t, outcome);
       }
     }
     std::vector<v1::TestRunResult> r = ResultsOf(d);

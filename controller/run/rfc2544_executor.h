@@ -33,7 +33,8 @@ struct BoundPort {
 };
 
 struct ExecutorCallbacks {
-  std::function<void(const v1::TrialRecord&)> on_trial;
+  // Every trial as it ends, with the agents' final per-flow counters (`outcome.batches`).
+  std::function<void(const v1::TrialRecord&, const agents::TrialOutcome& outcome)> on_trial;
   std::function<void(const v1::TestRunProgress&)> on_progress;
 };
 

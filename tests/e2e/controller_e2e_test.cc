@@ -14,6 +14,7 @@
 #include <httplib.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -106,6 +107,7 @@ class ControllerE2eTest : public ::testing::Test {
     grpc_port_ = FreePort();
     rest_port_ = FreePort();
     db_ = ::testing::TempDir() + "/e2e_state_" + std::to_string(getpid()) + ".db";
+    results_dir_ = ::testing::TempDir() + "/e2e_results_" + std::to_string(getpid());
     unlink(db_.c_str());
     StartController();
     StartAgent("agent-west", "west", topo_.tester_a, topo_.RouterMacA(), "0,1");
@@ -122,11 +124,14 @@ class ControllerE2eTest : public ::testing::Test {
     }
     topo_.Destroy();
     unlink(db_.c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(results_dir_, ec);
   }
 
   void StartController() {
     controller_ = Spawn({kController, "--listen", "127.0.0.1:" + std::to_string(grpc_port_), "--rest",
-                         "127.0.0.1:" + std::to_string(rest_port_), "--store", "sqlite:" + db_},
+                         "127.0.0.1:" + std::to_string(rest_port_), "--store", "sqlite:" + db_,
+                         "--results-dir", results_dir_},
                         ::testing::TempDir() + "/e2e_controller.log");
     for (int i = 0; i < 100; ++i) {
       if (!Get("/v1/agents").contains("error")) return;
@@ -188,7 +193,7 @@ class ControllerE2eTest : public ::testing::Test {
   testing::NetnsRouter topo_{"e"};
   int original_ns_ = -1;
   int grpc_port_ = 0, rest_port_ = 0;
-  std::string db_;
+  std::string db_, results_dir_;
   pid_t controller_ = -1;
   std::map<std::string, pid_t> agents_;
 };
@@ -214,6 +219,11 @@ TEST_F(ControllerE2eTest, NetrigctlRunWaitThroughTheShaperIsWithinThreePercent) 
     EXPECT_NEAR(measured, shaped, 0.03 * shaped) << "frame size " << size;
   }
   EXPECT_GT(out["results"]["trials"].size(), 10u);
+  // Per-flow counters of each trial are in result files: all 8 flows of the first trial.
+  std::ifstream flows_file(results_dir_ + "/" + out["run"]["id"].get<std::string>() + "/trial-00000001.json");
+  ASSERT_TRUE(flows_file.good());
+  const json trial = json::parse(flows_file);
+  EXPECT_EQ(trial["agents"]["agent-east"]["flows"].size(), 8u) << trial.dump().substr(0, 500);
   // The same run through REST, and the CLI's view of it.
   EXPECT_EQ(Get("/v1/runs/" + out["run"]["id"].get<std::string>())["test_run"]["status"]["verdict"], "Pass");
   const auto listing = testing::RunCommand(kNetrigctl + " --server 127.0.0.1:" +

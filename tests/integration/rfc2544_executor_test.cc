@@ -147,7 +147,7 @@ TEST_F(Rfc2544ExecutorTest, ThroughputThroughATbfShaperMatchesTheShapedRate) {
   ASSERT_TRUE(plan.ok()) << plan.status();
   std::vector<v1::TrialRecord> trials;
   ExecutorCallbacks cb;
-  cb.on_trial = [&](const v1::TrialRecord& t) {
+  cb.on_trial = [&](const v1::TrialRecord& t, const agents::TrialOutcome&) {
     printf("trial %u %s %u B %.3f%% (%.0f fps): tx %lu rx %lu loss %.3f%% %s %s\n", t.index(),
            t.test().c_str(), t.frame_size(), t.offered_rate_percent(), t.offered_fps(),
            static_cast<unsigned long>(t.tx_frames()), static_cast<unsigned long>(t.rx_frames()),

@@ -4,7 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -54,6 +59,10 @@ class SimulatedAgent : public agents::AgentConnection {
       ss->set_latency_min_ns(1000);
       ss->set_latency_avg_ns(2000);
       ss->set_latency_max_ns(5000);
+      v1::FlowStats* f = b.add_flows();
+      f->set_flow_id(s.first_flow_id());
+      f->set_stream(s.name());
+      f->set_tx_packets(tx);
     }
     coordinator_.OnBatch(b);
   }
@@ -112,6 +121,7 @@ class RunServiceTest : public ::testing::Test {
   void StartService() {
     RunServiceOptions o;
     o.schedule_interval = absl::Milliseconds(10);
+    o.results_dir = results_dir_;
     runs_ = std::make_unique<RunService>(*store_, registry_, coordinator_, o);
     ASSERT_TRUE(runs_->Start().ok());
   }
@@ -147,6 +157,7 @@ class RunServiceTest : public ::testing::Test {
   agents::TrialCoordinator coordinator_{registry_, {absl::Milliseconds(0), absl::Seconds(2), absl::Seconds(2)}};
   std::map<std::string, std::shared_ptr<SimulatedAgent>> agents_;
   std::unique_ptr<RunService> runs_;
+  std::string results_dir_ = ::testing::TempDir() + "/run_service_results_" + std::to_string(getpid());
 };
 
 TEST_F(RunServiceTest, RunCompletesWithTheDutsThroughputAndEveryTrialStored) {
@@ -175,6 +186,15 @@ TEST_F(RunServiceTest, RunCompletesWithTheDutsThroughputAndEveryTrialStored) {
   EXPECT_EQ(results->trials_size(), agents_["sim"]->trials());
   EXPECT_GT(results->trials_size(), 10);
   for (const auto& t : results->trials()) EXPECT_TRUE(t.valid());
+  // Per-flow counters of every trial are in result files, not in the store.
+  const std::string first = results_dir_ + "/" + run->id() + "/trial-00000001.json";
+  std::ifstream in(first);
+  ASSERT_TRUE(in.good()) << first;
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_NE(text.str().find("\"flows\""), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find("\"sim\""), std::string::npos);
+  std::filesystem::remove_all(results_dir_);
   EXPECT_EQ(registry_.List()[0].state, agents::AgentState::kAvailable);  // released
 }
 
