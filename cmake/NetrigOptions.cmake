@@ -16,12 +16,18 @@ endif()
 # netrig_add_test(NAME name SOURCES ... LIBS ... LABELS unit|integration|e2e [SERIAL])
 # SERIAL: tests that measure traffic through namespaces; run alone so other tests don't steal
 # the CPU the senders and the kernel forwarding need (2-core machines).
+# Every test binary labelled unit, so the sanitizer build can build just those.
+add_custom_target(netrig_unit_tests)
+
 function(netrig_add_test)
   cmake_parse_arguments(T "SERIAL" "NAME;TIMEOUT" "SOURCES;LIBS;LABELS" ${ARGN})
   add_executable(${T_NAME} ${T_SOURCES})
   target_link_libraries(${T_NAME} PRIVATE netrig::build_options GTest::gtest GTest::gmock ${T_LIBS})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 300)
+  endif()
+  if("unit" IN_LIST T_LABELS)
+    add_dependencies(netrig_unit_tests ${T_NAME})
   endif()
   set(serial FALSE)
   if(T_SERIAL)

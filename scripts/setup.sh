@@ -29,8 +29,19 @@ fi
 
 BUILD_DIR="${1:-build}"
 shift || true
+TARGETS=()
+if [[ "${1:-}" == "--targets" ]]; then  # --targets "a b c" builds only those
+  read -r -a TARGETS <<<"$2"
+  shift 2
+fi
 export CCACHE_DIR="${CCACHE_DIR:-/var/cache/netrig-ccache}"
+# Relative paths in the cache keys: a fresh clone elsewhere (CI) reuses this machine's cache.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 mkdir -p "$CCACHE_DIR" 2>/dev/null || export CCACHE_DIR="$HOME/.cache/netrig-ccache"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache "$@" >/dev/null
-cmake --build "$BUILD_DIR" -j "$(nproc)"
+if ((${#TARGETS[@]})); then
+  cmake --build "$BUILD_DIR" -j "$(nproc)" --target "${TARGETS[@]}"
+else
+  cmake --build "$BUILD_DIR" -j "$(nproc)"
+fi

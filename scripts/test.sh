@@ -10,6 +10,9 @@ echo "== tests (unit, integration, e2e) =="
 ctest --test-dir build --output-on-failure --timeout 600 -j 2 -L 'unit|integration|e2e'
 
 echo "== unit tests under AddressSanitizer + UBSan =="
-scripts/setup.sh build-asan -DNETRIG_SANITIZE=ON -DNETRIG_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
+# Only the unit-test binaries (target netrig_unit_tests) are built with sanitizers; the
+# integration and e2e tests ran above.
+scripts/setup.sh build-asan --targets netrig_unit_tests \
+  -DNETRIG_SANITIZE=ON -DNETRIG_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Debug
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --timeout 600 -j 2 -L unit

@@ -476,8 +476,10 @@ void RunService::Execute(std::string id, std::shared_ptr<Active> active,
   } else {
     summary = std::string(plan.status().message());
   }
-  Finish(id, phase, verdict, summary, reason);
+  // Free the agents before the run is seen as finished: whoever reacts to the final phase
+  // (a CI pipeline submitting its next run) must find them available.
   registry_.Release(active->agents);
+  Finish(id, phase, verdict, summary, reason);
   absl::MutexLock lock(&mu_);
   active->agents.clear();  // marks it reapable
 }
