@@ -1,0 +1,52 @@
+// The SutTemplate resources in sut/templates/ parse and validate with no errors or warnings.
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "lib/spec/testrun.h"
+
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class SutTemplateFileTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(SutTemplateFileTest, ParsesWithoutErrors) {
+  const std::string name = GetParam();
+  const std::string text = ReadFile(std::string(NETRIG_SOURCE_DIR) + "/sut/templates/" + name + ".yaml");
+  ASSERT_FALSE(text.empty()) << "missing sut/templates/" << name << ".yaml";
+  auto parsed = netrig::spec::ParseSutTemplate(text);
+  for (const auto& e : parsed.errors) ADD_FAILURE() << e.ToString();
+  for (const auto& w : parsed.warnings) ADD_FAILURE() << "warning: " << w.ToString();
+  EXPECT_EQ(parsed.object.metadata().name(), name);
+  EXPECT_EQ(parsed.object.spec().kind(), "netns");
+  bool down = false, up = false;
+  for (const auto& e : parsed.object.spec().events()) {
+    down |= e == "link-down";
+    up |= e == "link-up";
+  }
+  EXPECT_TRUE(down && up);
+}
+
+INSTANTIATE_TEST_SUITE_P(Templates, SutTemplateFileTest,
+                         ::testing::Values("linux-router", "linux-shaper"));
+
+TEST(SutTemplateFile, ShaperDefaults) {
+  auto parsed = netrig::spec::ParseSutTemplate(
+      ReadFile(std::string(NETRIG_SOURCE_DIR) + "/sut/templates/linux-shaper.yaml"));
+  ASSERT_TRUE(parsed.ok());
+  const auto& p = parsed.object.spec().parameters();
+  EXPECT_EQ(p.at("qdisc"), "tbf");
+  EXPECT_EQ(p.at("rate"), "100mbit");
+  EXPECT_EQ(p.at("burst"), "16kb");
+  EXPECT_EQ(p.at("latency"), "10ms");
+}
+
+}  // namespace
