@@ -191,11 +191,19 @@ absl::StatusOr<v1::Run> RunService::Update(const std::string& id,
     mutate(run);
     std::string bytes;
     run.SerializeToString(&bytes);
+    if (bytes == kv.value) {
+      return run;  // nothing changed: no write, no new revision, no wake-up for watchers
+    }
     auto r = store_.CompareAndSwap(keys::Run(id), kv.mod_revision, bytes);
     if (r.ok()) return run;
     if (!absl::IsAborted(r.status())) return r.status();
   }
   return absl::AbortedError(absl::StrCat("run ", id, ": too many concurrent updates"));
+}
+
+void RunService::DeleteQueueEntry(const std::string& id) {
+  // The entry's key carries the run's priority; deleting the others is a no-op.
+  for (int p = 1; p <= 3; ++p) (void)store_.Delete(keys::QueueEntry(p, id));
 }
 
 void RunService::Finish(const std::string& id, const std::string& phase,
@@ -209,7 +217,7 @@ void RunService::Finish(const std::string& id, const std::string& phase,
     st->set_completion_time(Now3339());
     SetCondition(*st, "Completed", "True", reason, summary);
   });
-  for (int p = 1; p <= 3; ++p) (void)store_.Delete(keys::QueueEntry(p, id));
+  DeleteQueueEntry(id);
 }
 
 absl::StatusOr<v1::Run> RunService::Cancel(const std::string& id, const std::string& reason) {
@@ -366,7 +374,7 @@ bool RunService::TryStart(const std::string& id) {
     registry_.Release(agent_ids);
     return false;
   }
-  for (int p = 1; p <= 3; ++p) (void)store_.Delete(keys::QueueEntry(p, id));
+  DeleteQueueEntry(id);
   auto active = std::make_shared<Active>();
   absl::MutexLock lock(&mu_);
   active->agents = agent_ids;

@@ -69,6 +69,7 @@ class RunService {
   // Read-modify-write of a run record with optimistic concurrency (retries on conflict).
   absl::StatusOr<v1::Run> Update(const std::string& id,
                                  const std::function<void(v1::Run&)>& mutate);
+  void DeleteQueueEntry(const std::string& id);
   void WriteFlowFile(const std::string& id, int64_t n, const v1::TrialRecord& t,
                      const agents::TrialOutcome& outcome) const;
   void Finish(const std::string& id, const std::string& phase, const std::string& verdict,

@@ -99,11 +99,7 @@ class ControllerE2eTest : public ::testing::Test {
     ASSERT_EQ(topo_.Shape("rate 30mbit burst 16kb latency 10ms"), "");
     // Everything below runs in the tester namespace: this thread enters it, and the processes
     // it forks inherit it.
-    original_ns_ = open("/proc/self/ns/net", O_RDONLY);
-    const int ns = open(("/var/run/netns/" + topo_.tester).c_str(), O_RDONLY);
-    ASSERT_GE(ns, 0);
-    ASSERT_EQ(setns(ns, CLONE_NEWNET), 0);
-    close(ns);
+    ASSERT_TRUE(topo_.EnterTester());
     grpc_port_ = FreePort();
     rest_port_ = FreePort();
     db_ = ::testing::TempDir() + "/e2e_state_" + std::to_string(getpid()) + ".db";
@@ -118,10 +114,6 @@ class ControllerE2eTest : public ::testing::Test {
   void TearDown() override {
     Reap(controller_, SIGTERM);
     for (auto& [id, pid] : agents_) Reap(pid, SIGTERM);
-    if (original_ns_ >= 0) {
-      setns(original_ns_, CLONE_NEWNET);
-      close(original_ns_);
-    }
     topo_.Destroy();
     unlink(db_.c_str());
     std::error_code ec;
@@ -191,7 +183,6 @@ class ControllerE2eTest : public ::testing::Test {
   }
 
   testing::NetnsRouter topo_{"e"};
-  int original_ns_ = -1;
   int grpc_port_ = 0, rest_port_ = 0;
   std::string db_, results_dir_;
   pid_t controller_ = -1;

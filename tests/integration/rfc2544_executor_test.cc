@@ -42,11 +42,7 @@ class Rfc2544ExecutorTest : public ::testing::Test {
     ASSERT_EQ(err, "") << err;
     // The controller's listening socket must live in the tester namespace, where the agents
     // run: this thread enters it before the server is built.
-    original_ns_ = open("/proc/self/ns/net", O_RDONLY);
-    const int ns = open(("/var/run/netns/" + topo_.tester).c_str(), O_RDONLY);
-    ASSERT_GE(ns, 0);
-    ASSERT_EQ(setns(ns, CLONE_NEWNET), 0);
-    close(ns);
+    ASSERT_TRUE(topo_.EnterTester());
     grpc::ServerBuilder b;
     b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     b.RegisterService(&service_);
@@ -61,10 +57,6 @@ class Rfc2544ExecutorTest : public ::testing::Test {
       waitpid(pid, &st, 0);
     }
     if (server_) server_->Shutdown(std::chrono::system_clock::now());
-    if (original_ns_ >= 0) {
-      setns(original_ns_, CLONE_NEWNET);
-      close(original_ns_);
-    }
     topo_.Destroy();
   }
 
@@ -114,7 +106,6 @@ class Rfc2544ExecutorTest : public ::testing::Test {
   }
 
   netrig::testing::NetnsRouter topo_{"x"};
-  int original_ns_ = -1;
   int port_ = 0;
   agents::AgentRegistry registry_{absl::Seconds(5)};
   agents::TrialCoordinator coordinator_{registry_, {}};

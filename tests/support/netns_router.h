@@ -6,6 +6,8 @@
 //             198.18.1.2                                                           198.19.1.2
 #pragma once
 
+#include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <string>
@@ -63,7 +65,27 @@ class NetnsRouter {
     return r.exit_code == 0 ? "" : r.out;
   }
 
+  // Moves the calling thread into the tester namespace: sockets it opens afterwards, and the
+  // processes it forks, live there (where the agents run). False on failure.
+  bool EnterTester() {
+    original_ns_ = open("/proc/self/ns/net", O_RDONLY);
+    const int ns = open(("/var/run/netns/" + tester).c_str(), O_RDONLY);
+    if (original_ns_ < 0 || ns < 0) return false;
+    const bool ok = setns(ns, CLONE_NEWNET) == 0;
+    close(ns);
+    return ok;
+  }
+  // Back to the namespace the thread was in before EnterTester(); Destroy() calls it.
+  void LeaveTester() {
+    if (original_ns_ >= 0) {
+      setns(original_ns_, CLONE_NEWNET);
+      close(original_ns_);
+      original_ns_ = -1;
+    }
+  }
+
   void Destroy() {
+    LeaveTester();
     if (created_) {
       RunCommand("ip netns del " + tester + " 2>/dev/null; ip netns del " + router + " 2>/dev/null");
       created_ = false;
@@ -82,6 +104,7 @@ class NetnsRouter {
 
  private:
   bool created_ = false;
+  int original_ns_ = -1;
 };
 
 }  // namespace netrig::testing
