@@ -77,6 +77,8 @@ int Main(const std::vector<std::string>& args, Io& io, const ClientFactory& fact
   run->add_option("-o,--output", run_output, "table | json")
       ->check(CLI::IsMember({"table", "json"}))
       ->capture_default_str();
+  run->add_option("--max-trial-rows", run_options.max_trial_rows,
+                  "trials listed after the results (-1: all, 0: none; `netrigctl results` lists all)");
 
   // get runs | agents
   CLI::App* get = app.add_subcommand("get", "list runs or agents");

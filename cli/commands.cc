@@ -344,7 +344,7 @@ int WaitForRun(Client& client, const std::string& id, const RunOptions& options,
       io.out << "report: " << last.test_run().status().report_url() << "\n";
     }
     io.out << "\n";
-    PrintResults(shown, io.out);
+    PrintResults(shown, io.out, options.max_trial_rows);
   }
   return ExitCodeFor(last.test_run().status());
 }

@@ -61,6 +61,7 @@ struct RunOptions {
   // restart) before giving up with exit code 2.
   absl::Duration reconnect_window = absl::Seconds(60);
   absl::Duration poll_interval = absl::Milliseconds(50);  // Ctrl-C polling
+  int max_trial_rows = -1;  // trial rows in the final table; -1: all, 0: none
 };
 
 // netrigctl run -f FILE [--wait] [-o table|json].

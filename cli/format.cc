@@ -359,7 +359,33 @@ std::optional<double> LossCurvePoint(absl::string_view metric) {
 
 }  // namespace
 
-void PrintResults(const v1::RunResults& results, std::ostream& os) {
+void PrintFingerprint(const v1::RunFingerprint& fp, std::ostream& os) {
+  if (fp.ports().empty() && fp.calibration().empty()) return;
+  os << "Setup:\n";
+  if (!fp.sut_template().empty()) {
+    os << "  SUT " << fp.sut_template() << (fp.sut_version().empty() ? "" : " " + fp.sut_version())
+       << " (" << OrDash(fp.sut_provider()) << ", " << OrDash(fp.sut_instance()) << ") "
+       << SortedMap(fp.sut_parameters(), ", ") << "\n";
+  }
+  for (const v1::PortFingerprint& p : fp.ports()) {
+    os << "  port " << p.role() << ": agent " << p.agent_id() << " " << p.agent_port() << " on "
+       << OrDash(p.pmd()) << " " << OrDash(p.device()) << ", " << FormatSpeed(p.speed_bps()) << "\n";
+  }
+  for (const v1::Calibration& c : fp.calibration()) {
+    if (!c.error().empty()) {
+      os << "  self-calibration " << c.direction() << ": " << c.error() << "\n";
+      continue;
+    }
+    os << "  self-calibration " << c.direction() << ": max "
+       << FormatNumber(c.max_tx_fps(), 0) << " fps at " << c.frame_size() << " B ("
+       << FormatNumber(c.max_tx_percent_line_rate(), 1) << "% of line rate), latency floor min "
+       << Micros(static_cast<double>(c.latency_floor_min_ns())) << " us avg "
+       << Micros(static_cast<double>(c.latency_floor_avg_ns())) << " us\n";
+  }
+  os << "\n";
+}
+
+void PrintResults(const v1::RunResults& results, std::ostream& os, int max_trial_rows) {
   std::vector<std::string> directions;  // in order of first appearance
   std::map<std::string, std::map<uint32_t, SizeRow>> rows;
   Table other({"TEST", "SIZE", "DIRECTION", "METRIC", "VALUE", "UNIT"});
@@ -429,7 +455,9 @@ void PrintResults(const v1::RunResults& results, std::ostream& os) {
     printed = true;
   }
   if (!printed) os << "No results yet.\n\n";
+  PrintFingerprint(results.fingerprint(), os);
 
+  if (max_trial_rows == 0) return;
   if (results.trials().empty()) {
     os << "No trials yet.\n";
     return;
@@ -437,7 +465,13 @@ void PrintResults(const v1::RunResults& results, std::ostream& os) {
   os << "Trials:\n";
   Table trials({"#", "TEST", "SIZE", "DIRECTION", "OFFERED%", "TX", "RX", "LOSS%", "RESULT",
                 "NOTE"});
+  int listed = 0;
   for (const v1::TrialRecord& t : results.trials()) {
+    if (max_trial_rows > 0 && listed++ == max_trial_rows) {
+      trials.AddRow({"...", absl::StrCat(results.trials_size() - max_trial_rows, " more"), "", "",
+                     "", "", "", "", "", "netrigctl results <id> lists all"});
+      break;
+    }
     std::string result = !t.valid() ? "invalid" : (t.passed() ? "valid/pass" : "valid/fail");
     std::vector<std::string> notes;
     if (!t.valid() && !t.invalid_reason().empty()) notes.push_back(t.invalid_reason());

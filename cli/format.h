@@ -61,7 +61,9 @@ void PrintRunDescription(const v1::Run& run, absl::Time now, std::ostream& os);
 // `netrigctl results ID`: per direction, one row per frame size (throughput fps, % of line
 // rate, Mbit/s, latency min/avg/max/p99 in us, frame-loss curve "100%:12.3 90%:0", back-to-back
 // average frames); figures of other tests in a generic table; then the per-trial table.
-void PrintResults(const v1::RunResults& results, std::ostream& os);
+// The RFC 2544 table per direction, the self-calibration, then up to `max_trial_rows` trials
+// (-1: all).
+void PrintResults(const v1::RunResults& results, std::ostream& os, int max_trial_rows = -1);
 
 // The one-line outcome of a finished run: "run ID Succeeded, verdict Pass: summary".
 std::string OutcomeLine(const v1::Run& run);

@@ -3,6 +3,10 @@
 //   netrig-controller --listen 127.0.0.1:7400 --rest 127.0.0.1:7401 --store sqlite:/var/lib/netrig/state.db
 //
 // --store: sqlite:PATH (default, embedded), etcd:HOST:PORT, or memory (tests; nothing survives).
+// --sut-provider netns (default): runs whose spec names a SUT template get a namespace SUT built
+// for them and a local agent on its links (local mode; --local-agents finds netrig-agent next
+// to this binary unless given). none: SUT templates are external, agents are placed from the
+// registry.
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -20,6 +24,7 @@
 #include "controller/store/etcd_store.h"
 #include "controller/store/memory_store.h"
 #include "controller/store/sqlite_store.h"
+#include "controller/sut/netns_provider.h"
 
 namespace {
 std::atomic<bool> g_stop{false};
@@ -37,7 +42,28 @@ int main(int argc, char** argv) {
   app.add_option("--store", store_url, "sqlite:PATH | etcd:HOST:PORT | memory");
   app.add_option("--results-dir", results_dir, "where per-flow trial results are written (empty: not written)");
   app.add_option("--heartbeat-timeout", heartbeat_timeout_s, "seconds of agent silence before it is unavailable");
+  std::string sut_provider = "netns", local_agents_bin = "auto", local_lcores = "0,1";
+  std::string calibration = "1s", sut_ready_timeout = "60s";
+  app.add_option("--sut-provider", sut_provider, "netns (build SUTs from templates) or none (external SUTs)")
+      ->check(CLI::IsMember({"netns", "none"}));
+  app.add_option("--local-agents", local_agents_bin,
+                 "netrig-agent binary to start for a SUT's ports (auto: next to this binary; none: off)");
+  app.add_option("--local-agent-lcores", local_lcores, "lcores of local agents (main,worker)");
+  app.add_option("--calibration", calibration, "self-calibration trial duration before each run (0s: off)");
+  app.add_option("--sut-ready-timeout", sut_ready_timeout, "default SUT readiness timeout");
   CLI11_PARSE(app, argc, argv);
+  absl::Duration calibration_d, ready_d;
+  if (!absl::ParseDuration(calibration, &calibration_d) || calibration_d < absl::ZeroDuration()) {
+    std::cerr << "netrig-controller: --calibration: \"" << calibration << "\" is not a duration\n";
+    return 2;
+  }
+  if (!absl::ParseDuration(sut_ready_timeout, &ready_d) || ready_d <= absl::ZeroDuration()) {
+    std::cerr << "netrig-controller: --sut-ready-timeout: \"" << sut_ready_timeout
+              << "\" is not a positive duration\n";
+    return 2;
+  }
+  if (local_agents_bin == "auto") local_agents_bin = local::FindAgentBinary("/proc/self/exe");
+  if (local_agents_bin == "none") local_agents_bin.clear();
 
   std::unique_ptr<store::StateStore> st;
   if (absl::StartsWith(store_url, "sqlite:")) {
@@ -71,6 +97,21 @@ int main(int argc, char** argv) {
   agents::SessionService sessions(registry, coordinator);
   api::RunServiceOptions run_options;
   run_options.results_dir = results_dir;
+  run_options.controller_version = NETRIG_VERSION;
+  run_options.calibration_duration = calibration_d;
+  run_options.sut_ready_timeout = ready_d;
+  std::unique_ptr<sut::NetnsSutProvider> netns;
+  if (sut_provider == "netns") {
+    netns = std::make_unique<sut::NetnsSutProvider>();
+    run_options.sut_provider = netns.get();
+    run_options.sut_provider_name = "netns";
+  }
+  local::LocalAgentsOptions local_options;
+  local_options.binary = local_agents_bin;
+  local_options.lcores = local_lcores;
+  local_options.log_dir = results_dir.empty() ? "" : results_dir + "/agents";
+  local::LocalAgents local_agents(local_options);
+  run_options.local_agents = &local_agents;
   api::RunService runs(*st, registry, coordinator, run_options);
   api::ControllerServiceImpl user_api(runs);
 
@@ -86,6 +127,8 @@ int main(int argc, char** argv) {
     std::cerr << "netrig-controller: --listen: cannot listen on " << listen << "\n";
     return 1;
   }
+  // Local agents dial the port the server bound (known once it listens).
+  local_agents.set_controller("127.0.0.1:" + std::to_string(port));
   if (absl::Status s = runs.Start(); !s.ok()) {
     std::cerr << "netrig-controller: recovering runs: " << s.message() << "\n";
     return 1;

@@ -5,12 +5,18 @@
 #include <fstream>
 
 #include <google/protobuf/util/json_util.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "controller/report/report.h"
 #include "controller/store/keys.h"
 #include "lib/common/status_macros.h"
 #include "lib/spec/testrun.h"
@@ -65,6 +71,32 @@ absl::StatusOr<v1::Run> ParseRun(const store::KeyValue& kv) {
   return run;
 }
 
+std::string CalibrationSummary(const std::vector<v1::Calibration>& cal) {
+  std::vector<std::string> parts;
+  for (const v1::Calibration& c : cal) {
+    if (!c.error().empty()) {
+      parts.push_back(absl::StrCat(c.direction(), ": ", c.error()));
+    } else {
+      parts.push_back(absl::StrFormat("%s: max %.0f fps (%.1f%% of line rate) at %u B, latency "
+                                      "floor min %u ns avg %u ns",
+                                      c.direction(), c.max_tx_fps(), c.max_tx_percent_line_rate(),
+                                      c.frame_size(), c.latency_floor_min_ns(),
+                                      c.latency_floor_avg_ns()));
+    }
+  }
+  return absl::StrJoin(parts, "; ");
+}
+
+std::string HostDescription() {
+  utsname u{};
+  if (uname(&u) != 0) return "";
+  return absl::StrCat(u.nodename, " (", u.sysname, " ", u.release, " ", u.machine, ")");
+}
+
+// A SUT parameter the run service itself takes (not the template's): how long to wait for
+// readiness. Removed from the parameters handed to the provider.
+constexpr char kReadyTimeoutParameter[] = "readyTimeout";
+
 }  // namespace
 
 RunService::RunService(store::StateStore& store, agents::AgentRegistry& registry,
@@ -86,9 +118,10 @@ absl::Status RunService::Start() {
     ASSIGN_OR_RETURN(v1::Run run, ParseRun(kv));
     if (run.test_run().status().phase() == kRunning) {
       Finish(run.id(), kInterrupted, "", "interrupted: the controller restarted during the run",
-             "ControllerRestarted");
+             "ControllerRestarted", /*report=*/true);
     }
   }
+  RemoveOrphanSuts();
   scheduler_ = std::thread([this] { SchedulerLoop(); });
   return absl::OkStatus();
 }
@@ -208,14 +241,35 @@ void RunService::DeleteQueueEntry(const std::string& id) {
 
 void RunService::Finish(const std::string& id, const std::string& phase,
                         const std::string& verdict, const std::string& summary,
-                        const std::string& reason) {
-  (void)Update(id, [&](v1::Run& run) {
+                        const std::string& reason, bool report) {
+  auto finish = [&](v1::Run& run) {
     v1::TestRunStatus* st = run.mutable_test_run()->mutable_status();
     st->set_phase(phase);
     if (!verdict.empty()) st->set_verdict(verdict);
     st->set_summary(summary);
     st->set_completion_time(Now3339());
     SetCondition(*st, "Completed", "True", reason, summary);
+  };
+  std::string report_url;
+  if (report && !options_.results_dir.empty()) {
+    // The report is written from the final record before that record is stored, so whoever
+    // sees the run finished finds the report complete.
+    absl::StatusOr<v1::RunResults> results = Results(id);
+    if (results.ok()) {
+      finish(*results->mutable_run());
+      const std::filesystem::path dir = std::filesystem::absolute(options_.results_dir) / id;
+      auto written = report::WriteReports(*results, dir.string());
+      if (written.ok()) {
+        report_url = "file://" + (dir / "report.html").string();
+      } else {
+        std::fprintf(stderr, "netrig-controller: report of run %s: %s\n", id.c_str(),
+                     std::string(written.status().message()).c_str());
+      }
+    }
+  }
+  (void)Update(id, [&](v1::Run& run) {
+    finish(run);
+    if (!report_url.empty()) run.mutable_test_run()->mutable_status()->set_report_url(report_url);
   });
   DeleteQueueEntry(id);
 }
@@ -253,6 +307,19 @@ absl::StatusOr<v1::RunResults> RunService::Results(const std::string& id) const 
       return absl::DataLossError(absl::StrCat("trial record ", kv.key, " does not parse"));
     }
   }
+  auto extra = store_.Get(keys::RunReport(id));
+  if (extra.ok()) {
+    v1::RunResults stored;
+    if (!stored.ParseFromString(extra->value)) {
+      return absl::DataLossError(absl::StrCat("report record ", extra->key, " does not parse"));
+    }
+    *out.mutable_fingerprint() = stored.fingerprint();
+    *out.mutable_outcomes() = stored.outcomes();
+  } else if (!absl::IsNotFound(extra.status())) {
+    return extra.status();
+  }
+  if (out.fingerprint().spec_hash().empty()) out.mutable_fingerprint()->set_spec_hash(run.spec_hash());
+  *out.mutable_run() = std::move(run);
   return out;
 }
 
@@ -289,7 +356,7 @@ void RunService::SchedulerLoop() {
     {
       absl::MutexLock lock(&mu_);
       for (auto it = active_.begin(); it != active_.end();) {
-        if (it->second->thread.joinable() && it->second->agents.empty()) {
+        if (it->second->thread.joinable() && it->second->done.load()) {
           it->second->thread.join();
           it = active_.erase(it);
         } else {
@@ -311,6 +378,9 @@ bool RunService::TryStart(const std::string& id) {
   if (!plan.ok()) {
     Finish(id, kFailed, "", std::string(plan.status().message()), "InvalidSpec");
     return false;
+  }
+  if (options_.sut_provider != nullptr && !run->test_run().spec().sut().template_().empty()) {
+    return TryStartWithSut(id, *run);
   }
   // Placement: each spec port needs an available agent port with the role's name, in the
   // right pool, with the requested agent name, labels, speed and driver.
@@ -408,88 +478,430 @@ void RunService::WriteFlowFile(const std::string& id, int64_t n, const v1::Trial
 
 void RunService::Execute(std::string id, std::shared_ptr<Active> active,
                          std::vector<run::BoundPort> ports) {
-  auto run = Get(id);
-  auto plan = run.ok() ? spec::CompileTestRun(run->test_run()) : run.status();
-  const absl::Time started = absl::Now();
-  int64_t trial_no = 0;
-  std::string phase = kFailed, verdict, summary, reason = "Error";
-  if (plan.ok()) {
-    run::ExecutorCallbacks cb;
-    cb.on_trial = [&](const v1::TrialRecord& t, const agents::TrialOutcome& outcome) {
-      std::string bytes;
-      t.SerializeToString(&bytes);
-      (void)store_.Put(keys::Trial(id, ++trial_no), bytes);
-      if (!options_.results_dir.empty()) WriteFlowFile(id, trial_no, t, outcome);
-    };
-    cb.on_progress = [&](const v1::TestRunProgress& p) {
-      if (absl::Now() - started > plan->budget && !active->cancel.load()) {
-        active->cancel_reason = absl::StrCat("time budget ", absl::FormatDuration(plan->budget),
-                                             " exceeded");
-        active->cancel.store(true);
-      }
-      (void)Update(id, [&](v1::Run& r) { *r.mutable_test_run()->mutable_status()->mutable_progress() = p; });
-    };
-    auto executor = run::Rfc2544Executor::Create(*plan, ports, coordinator_, cb);
-    if (!executor.ok()) {
-      summary = std::string(executor.status().message());
-    } else {
-      auto results = (*executor)->Run(active->cancel);
-      if (active->cancel.load()) {
-        phase = active->cancel_reason.rfind("time budget", 0) == 0 ? kFailed : kCancelled;
-        summary = active->cancel_reason;
-        reason = phase == kFailed ? "BudgetExceeded" : "Cancelled";
-      } else if (!results.ok()) {
-        summary = std::string(results.status().message());
-      } else {
-        // Verdict: every requested test completed at every frame size, in every direction.
-        std::vector<std::string> problems;
-        for (const auto& d : (*executor)->directions()) {
-          for (const auto& fr : d.engine->reports()) {
-            const std::pair<const char*, const methodology::TestOutcome*> outcomes[] = {
-                {"throughput", &fr.throughput.outcome}, {"latency", &fr.latency.outcome},
-                {"frameLoss", &fr.frame_loss.outcome}, {"backToBack", &fr.back_to_back.outcome}};
-            for (const auto& [name, o] : outcomes) {
-              if (o->state == methodology::TestState::kFailed ||
-                  o->state == methodology::TestState::kPending) {
-                problems.push_back(absl::StrCat(d.label, " ", name, " ", fr.frame_bytes, " B: ",
-                                                methodology::TestStateName(o->state),
-                                                o->reason.empty() ? "" : " (" + o->reason + ")"));
-              }
-            }
-          }
-        }
-        (void)Update(id, [&](v1::Run& r) {
-          *r.mutable_test_run()->mutable_status()->mutable_results() = {results->begin(),
-                                                                        results->end()};
-        });
-        std::vector<std::string> parts;
-        for (const auto& res : *results) {
-          if (res.metric() == "throughput_fps") {
-            parts.push_back(absl::StrFormat("%s %u B: %.0f fps", res.direction(), res.frame_size(),
-                                            res.value()));
-          }
-        }
-        if (problems.empty()) {
-          phase = kSucceeded;
-          verdict = "Pass";
-          reason = "Completed";
-          summary = absl::StrCat("throughput ", absl::StrJoin(parts, "; "));
-        } else {
-          verdict = "Fail";
-          reason = "TestsFailed";
-          summary = absl::StrJoin(problems, "; ");
-        }
-      }
-    }
+  v1::RunFingerprint fingerprint;
+  if (auto run = Get(id); run.ok() && run->test_run().spec().sut().has_static_()) {
+    fingerprint.set_sut_provider("static");
   } else {
-    summary = std::string(plan.status().message());
+    fingerprint.set_sut_provider("external");
   }
+  const Ending e = Benchmark(id, *active, ports, fingerprint);
   // Free the agents before the run is seen as finished: whoever reacts to the final phase
   // (a CI pipeline submitting its next run) must find them available.
   registry_.Release(active->agents);
-  Finish(id, phase, verdict, summary, reason);
+  Finish(id, e, /*report=*/true);
+  active->done.store(true);
+}
+
+RunService::Ending RunService::Benchmark(const std::string& id, Active& active,
+                                         const std::vector<run::BoundPort>& ports,
+                                         v1::RunFingerprint& fingerprint) {
+  Ending e;
+  auto run = Get(id);
+  auto plan = run.ok() ? spec::CompileTestRun(run->test_run()) : run.status();
+  if (!plan.ok()) {
+    e.summary = std::string(plan.status().message());
+    return e;
+  }
+  const absl::Time started = absl::Now();
+  int64_t trial_no = 0;
+  run::ExecutorCallbacks cb;
+  cb.on_trial = [&](const v1::TrialRecord& t, const agents::TrialOutcome& outcome) {
+    std::string bytes;
+    t.SerializeToString(&bytes);
+    (void)store_.Put(keys::Trial(id, ++trial_no), bytes);
+    if (!options_.results_dir.empty()) WriteFlowFile(id, trial_no, t, outcome);
+  };
+  cb.on_progress = [&](const v1::TestRunProgress& p) {
+    if (absl::Now() - started > plan->budget && !active.cancel.load()) {
+      active.cancel_reason = absl::StrCat("time budget ", absl::FormatDuration(plan->budget),
+                                          " exceeded");
+      active.cancel.store(true);
+    }
+    (void)Update(id, [&](v1::Run& r) { *r.mutable_test_run()->mutable_status()->mutable_progress() = p; });
+  };
+  auto executor = run::Rfc2544Executor::Create(*plan, ports, coordinator_, cb);
+  if (!executor.ok()) {
+    e.summary = std::string(executor.status().message());
+    return e;
+  }
+  FillFingerprint(*run, ports, fingerprint);
+  if (options_.calibration_duration > absl::ZeroDuration()) {
+    SetStatusCondition(id, "Calibrated", "Unknown", "Calibrating",
+                       "measuring the generator's maximum rate and latency floor");
+    auto cal = (*executor)->Calibrate(options_.calibration_duration,
+                                      options_.calibration_floor_fps, active.cancel);
+    if (cal.ok()) {
+      *fingerprint.mutable_calibration() = {cal->begin(), cal->end()};
+      SetStatusCondition(id, "Calibrated", "True", "Calibrated", CalibrationSummary(*cal));
+    } else {
+      SetStatusCondition(id, "Calibrated", "False", "CalibrationFailed",
+                         std::string(cal.status().message()));
+    }
+  }
+  RecordFingerprint(id, fingerprint, {});
+  auto results = active.cancel.load()
+                     ? absl::StatusOr<std::vector<v1::TestRunResult>>(absl::CancelledError("cancelled"))
+                     : (*executor)->Run(active.cancel);
+  std::vector<v1::TestOutcome> outcomes;
+  for (const auto& d : (*executor)->directions()) {
+    for (v1::TestOutcome& o : run::OutcomesOf(d)) outcomes.push_back(std::move(o));
+  }
+  RecordFingerprint(id, fingerprint, outcomes);
+  if (active.cancel.load()) {
+    e.phase = active.cancel_reason.rfind("time budget", 0) == 0 ? kFailed : kCancelled;
+    e.summary = active.cancel_reason;
+    e.reason = e.phase == kFailed ? "BudgetExceeded" : "Cancelled";
+    return e;
+  }
+  if (!results.ok()) {
+    e.summary = std::string(results.status().message());
+    return e;
+  }
+  (void)Update(id, [&](v1::Run& r) {
+    *r.mutable_test_run()->mutable_status()->mutable_results() = {results->begin(), results->end()};
+  });
+  return Verdict(outcomes, *results);
+}
+
+RunService::Ending RunService::Verdict(const std::vector<v1::TestOutcome>& outcomes,
+                                       const std::vector<v1::TestRunResult>& results) {
+  // Pass: every requested test completed at every frame size, in every direction.
+  std::vector<std::string> problems;
+  for (const v1::TestOutcome& o : outcomes) {
+    if (o.state() == "failed" || o.state() == "pending") {
+      problems.push_back(absl::StrCat(o.direction(), " ", o.test(), " ", o.frame_size(), " B: ",
+                                      o.state(),
+                                      o.reason().empty() ? "" : " (" + o.reason() + ")"));
+    }
+  }
+  std::vector<std::string> parts;
+  for (const auto& res : results) {
+    if (res.metric() == "throughput_fps") {
+      parts.push_back(absl::StrFormat("%s %u B: %.0f fps", res.direction(), res.frame_size(),
+                                      res.value()));
+    }
+  }
+  Ending e;
+  if (problems.empty()) {
+    e.phase = kSucceeded;
+    e.verdict = "Pass";
+    e.reason = "Completed";
+    e.summary = absl::StrCat("throughput ", absl::StrJoin(parts, "; "));
+  } else {
+    e.verdict = "Fail";
+    e.reason = "TestsFailed";
+    e.summary = absl::StrJoin(problems, "; ");
+  }
+  return e;
+}
+
+// ---------------------------------------------------------------- SUT lifecycle (local mode)
+
+bool RunService::TryStartWithSut(const std::string& id, const v1::Run& run) {
+  {
+    // One SUT run at a time: the local agents busy-poll the machine's cores.
+    absl::MutexLock lock(&mu_);
+    for (const auto& [other, a] : active_) {
+      if (a->uses_sut && !a->done.load()) return false;
+    }
+  }
+  auto started = Update(id, [&](v1::Run& r) {
+    v1::TestRunStatus* st = r.mutable_test_run()->mutable_status();
+    st->set_phase(kRunning);
+    st->set_start_time(Now3339());
+    SetCondition(*st, "Scheduled", "True", "SutProvisioning",
+                 absl::StrCat("creating SUT ", run.test_run().spec().sut().template_()));
+    st->mutable_progress()->set_message(
+        absl::StrCat("creating SUT ", run.test_run().spec().sut().template_()));
+  });
+  if (!started.ok()) return false;
+  DeleteQueueEntry(id);
+  auto active = std::make_shared<Active>();
+  active->uses_sut = true;
   absl::MutexLock lock(&mu_);
-  active->agents.clear();  // marks it reapable
+  active_[id] = active;
+  active->thread = std::thread([this, id, active] { ExecuteWithSut(id, active); });
+  return true;
+}
+
+void RunService::ExecuteWithSut(std::string id, std::shared_ptr<Active> active) {
+  Ending e;
+  v1::RunFingerprint fingerprint;
+  fingerprint.set_sut_provider(options_.sut_provider_name);
+  std::optional<sut::SutInstance> instance;
+  local::LocalAgent agent;
+  auto run = Get(id);
+  if (!run.ok()) {
+    e.summary = std::string(run.status().message());
+  } else if (auto sut = ProvisionSut(id, *run, *active, &e.reason); !sut.ok()) {
+    e.summary = std::string(sut.status().message());
+  } else {
+    instance = *sut;
+    fingerprint.set_sut_instance(sut->namespace_name);
+    for (const auto& [k, v] : sut->parameters) (*fingerprint.mutable_sut_parameters())[k] = v;
+    auto ports = StartLocalAgent(id, *run, *sut, *active, &agent, &e.reason);
+    if (!ports.ok()) {
+      e.summary = std::string(ports.status().message());
+    } else {
+      e = Benchmark(id, *active, *ports, fingerprint);
+    }
+  }
+  if (active->cancel.load() && e.reason != "Cancelled" && e.reason != "BudgetExceeded") {
+    // Cancelled while the SUT or the agent was being set up.
+    e.phase = kCancelled;
+    e.verdict.clear();
+    e.summary = active->cancel_reason;
+    e.reason = "Cancelled";
+  }
+  // Teardown before the run is seen as finished: whoever reacts to the final phase finds the
+  // machine as it was.
+  registry_.Release(active->agents);
+  if (options_.local_agents != nullptr) options_.local_agents->Stop(agent);
+  if (instance.has_value()) {
+    absl::Status destroyed = options_.sut_provider->Destroy(*instance);
+    SetStatusCondition(id, "SutReady", "False", destroyed.ok() ? "Destroyed" : "DestroyFailed",
+                       destroyed.ok() ? absl::StrCat("SUT ", instance->namespace_name, " removed")
+                                      : std::string(destroyed.message()));
+    if (!destroyed.ok() && e.phase == kSucceeded) {
+      e.phase = kFailed;
+      e.reason = "SutDestroyFailed";
+      e.summary = absl::StrCat(e.summary, "; ", destroyed.message());
+    }
+  }
+  Finish(id, e, /*report=*/true);
+  active->done.store(true);
+}
+
+absl::StatusOr<sut::SutInstance> RunService::ProvisionSut(const std::string& id,
+                                                          const v1::Run& run, Active& active,
+                                                          std::string* reason) {
+  const v1::SutRef& ref = run.test_run().spec().sut();
+  sut::SutRequest req;
+  req.run_id = id;
+  req.template_name = ref.template_();
+  absl::Duration ready_timeout = options_.sut_ready_timeout;
+  for (const auto& [k, v] : ref.parameters()) {
+    if (k != kReadyTimeoutParameter) {
+      req.parameters[k] = v;
+    } else if (!absl::ParseDuration(v, &ready_timeout) || ready_timeout <= absl::ZeroDuration()) {
+      *reason = "InvalidSut";
+      return absl::InvalidArgumentError(absl::StrCat(
+          "spec.sut.parameters.readyTimeout: \"", v, "\" is not a positive duration (e.g. 30s)"));
+    }
+  }
+  for (const v1::PortBinding& p : run.test_run().spec().ports()) {
+    sut::SutLinkRequest link;
+    link.name = p.name();
+    req.links.push_back(link);
+  }
+  SetStatusCondition(id, "SutReady", "Unknown", "Creating",
+                     absl::StrCat("creating ", req.template_name, " for run ", id));
+  absl::StatusOr<sut::SutInstance> sut = options_.sut_provider->Create(req);
+  if (!sut.ok()) {
+    *reason = absl::IsInvalidArgument(sut.status()) ? "InvalidSut" : "SutCreateFailed";
+    SetStatusCondition(id, "SutReady", "False", *reason, std::string(sut.status().message()));
+    return absl::Status(sut.status().code(),
+                        absl::StrCat("SUT ", req.template_name, ": ", sut.status().message()));
+  }
+  // Wait in slices so that a cancellation does not wait for the whole timeout.
+  const absl::Time deadline = absl::Now() + ready_timeout;
+  absl::Status ready = absl::DeadlineExceededError("not probed");
+  while (!active.cancel.load()) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    ready = options_.sut_provider->WaitReady(*sut, std::min(left, absl::Seconds(1)));
+    if (ready.ok() || !absl::IsDeadlineExceeded(ready)) break;
+  }
+  if (!ready.ok() || active.cancel.load()) {
+    (void)options_.sut_provider->Destroy(*sut);
+    if (active.cancel.load()) return absl::CancelledError(active.cancel_reason);
+    *reason = absl::IsDeadlineExceeded(ready) ? "SutReadyTimeout" : "SutNotReady";
+    const std::string msg =
+        absl::IsDeadlineExceeded(ready)
+            ? absl::StrCat("SUT ", req.template_name, " not ready after ",
+                           absl::FormatDuration(ready_timeout), ": ", ready.message())
+            : absl::StrCat("SUT ", req.template_name, ": ", ready.message());
+    SetStatusCondition(id, "SutReady", "False", *reason, msg + " (SUT removed)");
+    return absl::DeadlineExceededError(msg + " (SUT removed)");
+  }
+  SetStatusCondition(id, "SutReady", "True", "Ready",
+                     absl::StrCat(sut->template_name, " in namespace ", sut->namespace_name));
+  return sut;
+}
+
+absl::StatusOr<std::vector<run::BoundPort>> RunService::StartLocalAgent(
+    const std::string& id, const v1::Run& run, const sut::SutInstance& sut, Active& active,
+    local::LocalAgent* agent, std::string* reason) {
+  *reason = "AgentStartFailed";
+  if (options_.local_agents == nullptr || !options_.local_agents->enabled()) {
+    return absl::FailedPreconditionError(
+        "spec.sut.template: this controller creates SUTs but cannot start agents on their "
+        "links (start it with --local-agents PATH-TO-netrig-agent)");
+  }
+  auto plan = spec::CompileTestRun(run.test_run());
+  if (!plan.ok()) return plan.status();
+  std::vector<local::LocalPort> ports;
+  for (size_t i = 0; i < sut.links.size(); ++i) {
+    local::LocalPort p;
+    p.name = sut.links[i].name;
+    p.ifname = sut.links[i].peer_ifname;
+    p.gateway_mac = i < sut.next_hops.size() ? sut.next_hops[i].mac : "";
+    for (const spec::PortPlan& pp : plan->ports) {
+      if (pp.name == p.name) p.speed_bps = pp.speed_bps;
+    }
+    ports.push_back(p);
+  }
+  // net_af_xdp first; an agent that cannot open an AF_XDP socket exits at once and gets a
+  // second chance on net_af_packet.
+  std::string failures;
+  for (const std::string pmd : {"net_af_xdp", "net_af_packet"}) {
+    SetStatusCondition(id, "AgentsReady", "Unknown", "Starting",
+                       absl::StrCat("starting local agent on ", pmd));
+    absl::StatusOr<local::LocalAgent> started = options_.local_agents->Start(id, ports, pmd);
+    if (!started.ok()) return started.status();
+    *agent = *started;
+    const absl::Time deadline = absl::Now() + options_.agent_register_timeout;
+    std::string exit_status;
+    while (absl::Now() < deadline && !active.cancel.load()) {
+      if (!options_.local_agents->Running(*agent, &exit_status)) break;
+      if (registry_.Acquire({agent->id})) {
+        {
+          absl::MutexLock lock(&mu_);
+          active.agents = {agent->id};
+        }
+        return BindLocalPorts(id, *agent, plan->ports);
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    if (active.cancel.load()) return absl::CancelledError(active.cancel_reason);
+    if (exit_status.empty()) {
+      options_.local_agents->Stop(*agent);
+      return absl::DeadlineExceededError(absl::StrCat(
+          "local agent ", agent->id, " did not register within ",
+          absl::FormatDuration(options_.agent_register_timeout), ": ",
+          local::LocalAgents::LogTail(*agent)));
+    }
+    absl::StrAppend(&failures, failures.empty() ? "" : "; ", pmd, ": ", exit_status, ": ",
+                    local::LocalAgents::LogTail(*agent, 300));
+  }
+  return absl::UnavailableError(absl::StrCat("local agent for ", id, " failed: ", failures));
+}
+
+absl::StatusOr<std::vector<run::BoundPort>> RunService::BindLocalPorts(
+    const std::string& id, const local::LocalAgent& agent,
+    const std::vector<spec::PortPlan>& wanted) {
+  std::optional<agents::AgentRecord> record;
+  for (const agents::AgentRecord& a : registry_.List()) {
+    if (a.id == agent.id) record = a;
+  }
+  if (!record.has_value()) {
+    return absl::UnavailableError(absl::StrCat("local agent ", agent.id, " went away"));
+  }
+  std::vector<run::BoundPort> bound;
+  for (const spec::PortPlan& p : wanted) {
+    const v1::PortCapability* cap = nullptr;
+    for (const v1::PortCapability& pc : record->capabilities.ports()) {
+      if (pc.name() == p.name) cap = &pc;
+    }
+    if (cap == nullptr) {
+      return absl::InternalError(absl::StrCat("local agent ", agent.id, " has no port ", p.name));
+    }
+    run::BoundPort b;
+    b.role = p.name;
+    b.agent_id = agent.id;
+    b.agent_port = cap->name();
+    b.speed_bps = p.speed_bps != 0 ? p.speed_bps : cap->speed_bps();
+    b.mac = cap->mac();
+    b.gateway_mac = cap->gateway_mac();
+    bound.push_back(b);
+  }
+  SetStatusCondition(id, "AgentsReady", "True", "LocalAgentRegistered",
+                     absl::StrCat(agent.id, " on ", agent.pmd, " (pid ", agent.pid, ")"));
+  return bound;
+}
+
+void RunService::FillFingerprint(const v1::Run& run, const std::vector<run::BoundPort>& ports,
+                                 v1::RunFingerprint& fp) const {
+  const v1::SutRef& sut = run.test_run().spec().sut();
+  fp.set_spec_hash(run.spec_hash());
+  fp.set_sut_template(sut.template_());
+  fp.set_sut_version(sut.version());
+  if (fp.sut_parameters().empty()) {
+    for (const auto& [k, v] : sut.parameters()) (*fp.mutable_sut_parameters())[k] = v;
+  }
+  if (sut.has_static_()) fp.set_sut_instance(sut.static_().name());
+  fp.set_controller_version(options_.controller_version);
+  fp.set_host(HostDescription());
+  const std::vector<agents::AgentRecord> records = registry_.List();
+  std::set<std::string> seen;
+  for (const run::BoundPort& b : ports) {
+    v1::PortFingerprint* pf = fp.add_ports();
+    pf->set_role(b.role);
+    pf->set_agent_id(b.agent_id);
+    pf->set_agent_port(b.agent_port);
+    pf->set_speed_bps(b.speed_bps);
+    pf->set_mac(b.mac);
+    pf->set_gateway_mac(b.gateway_mac);
+    for (const agents::AgentRecord& a : records) {
+      if (a.id != b.agent_id) continue;
+      for (const v1::PortCapability& pc : a.capabilities.ports()) {
+        if (pc.name() != b.agent_port) continue;
+        pf->set_pmd(pc.pmd());
+        pf->set_device(pc.device());
+      }
+      if (seen.insert(a.id).second) {
+        v1::AgentFingerprint* af = fp.add_agents();
+        af->set_id(a.id);
+        af->set_version(a.capabilities.version());
+        af->set_worker_cores(a.capabilities.worker_cores());
+      }
+    }
+  }
+}
+
+void RunService::RemoveOrphanSuts() {
+  if (options_.sut_provider == nullptr) return;
+  // Every run that is not executing now is finished or queued: a SUT left for it is an orphan
+  // of a controller that died (Start runs before the scheduler, so nothing executes yet).
+  absl::StatusOr<std::vector<std::string>> orphans = options_.sut_provider->ListOrphans({});
+  if (!orphans.ok()) {
+    std::fprintf(stderr, "netrig-controller: listing orphaned SUTs: %s\n",
+                 std::string(orphans.status().message()).c_str());
+    return;
+  }
+  for (const std::string& run_id : *orphans) {
+    sut::SutInstance inst;
+    inst.run_id = run_id;
+    const absl::Status s = options_.sut_provider->Destroy(inst);
+    std::fprintf(stderr, "netrig-controller: orphaned SUT of run %s: %s\n", run_id.c_str(),
+                 s.ok() ? "removed" : std::string(s.message()).c_str());
+    if (s.ok()) {
+      (void)Update(run_id, [&](v1::Run& r) {
+        SetCondition(*r.mutable_test_run()->mutable_status(), "SutReady", "False", "Destroyed",
+                     "orphaned SUT removed at controller start");
+      });
+    }
+  }
+}
+
+void RunService::SetStatusCondition(const std::string& id, const std::string& type,
+                                    const std::string& status, const std::string& reason,
+                                    const std::string& message) {
+  (void)Update(id, [&](v1::Run& r) {
+    v1::TestRunStatus* st = r.mutable_test_run()->mutable_status();
+    SetCondition(*st, type, status, reason, message);
+    if (status != "True") st->mutable_progress()->set_message(message);
+  });
+}
+
+void RunService::RecordFingerprint(const std::string& id, const v1::RunFingerprint& fingerprint,
+                                   const std::vector<v1::TestOutcome>& outcomes) {
+  v1::RunResults extra;
+  *extra.mutable_fingerprint() = fingerprint;
+  *extra.mutable_outcomes() = {outcomes.begin(), outcomes.end()};
+  std::string bytes;
+  extra.SerializeToString(&bytes);
+  (void)store_.Put(keys::RunReport(id), bytes);
 }
 
 }  // namespace netrig::controller::api

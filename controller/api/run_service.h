@@ -16,17 +16,41 @@
 #include "absl/synchronization/mutex.h"
 #include "controller/agents/agent_registry.h"
 #include "controller/agents/trial_coordinator.h"
+#include "controller/local/local_agents.h"
 #include "controller/run/rfc2544_executor.h"
+#include "controller/sut/sut_provider.h"
 #include "controller/store/state_store.h"
 #include "proto/netrig/v1/controller.pb.h"
 
 namespace netrig::controller::api {
+
+// Phase names.
+inline constexpr char kPending[] = "Pending";
+inline constexpr char kRunning[] = "Running";
+inline constexpr char kSucceeded[] = "Succeeded";
+inline constexpr char kFailed[] = "Failed";
+inline constexpr char kCancelled[] = "Cancelled";
+inline constexpr char kInterrupted[] = "Interrupted";
 
 struct RunServiceOptions {
   absl::Duration schedule_interval = absl::Milliseconds(200);
   // Per-flow counters of every trial go to <results_dir>/<run-id>/trial-<n>.json (large series
   // stay out of the store). Empty: not written.
   std::string results_dir;
+  // Builds the SUT of runs whose spec names a template (spec.sut.template). Null: templates
+  // are external (the SUT exists already, the template name is only reported).
+  sut::SutProvider* sut_provider = nullptr;
+  std::string sut_provider_name = "none";  // for the fingerprint: netns | none
+  // Local mode: with a SUT provider, the run's ports are served by an agent the controller
+  // starts for the run on the SUT's links. Null or disabled: runs with a SUT fail with a
+  // clear error (a provider's veths are only reachable from this machine).
+  const local::LocalAgents* local_agents = nullptr;
+  absl::Duration sut_ready_timeout = absl::Seconds(60);  // spec.sut.parameters.readyTimeout
+  absl::Duration agent_register_timeout = absl::Seconds(30);
+  // Self-calibration before the benchmark (maximum rate and latency floor); zero: skipped.
+  absl::Duration calibration_duration = absl::Seconds(1);
+  double calibration_floor_fps = 1000;
+  std::string controller_version;
 };
 
 class RunService {
@@ -59,21 +83,61 @@ class RunService {
     std::atomic<bool> cancel{false};
     std::string cancel_reason;
     std::vector<std::string> agents;
+    bool uses_sut = false;
+    std::atomic<bool> done{false};  // the thread finished: reapable
     std::thread thread;
+  };
+  // How an execution ended, recorded by Finish after the cleanup.
+  struct Ending {
+    std::string phase = kFailed, verdict, summary, reason = "Error";
   };
 
   void SchedulerLoop();
   // Places and starts one queued run if its agents are free. True if it started.
   bool TryStart(const std::string& id);
+  // Starts a run whose SUT this controller builds (and whose agents it starts).
+  bool TryStartWithSut(const std::string& id, const v1::Run& run);
   void Execute(std::string id, std::shared_ptr<Active> active, std::vector<run::BoundPort> ports);
+  void ExecuteWithSut(std::string id, std::shared_ptr<Active> active);
+  // Runs the benchmark on bound ports: calibration, the executor, the verdict.
+  Ending Benchmark(const std::string& id, Active& active, const std::vector<run::BoundPort>& ports,
+                   v1::RunFingerprint& fingerprint);
+  // Create + WaitReady, sliced so a cancellation is seen within a second.
+  absl::StatusOr<sut::SutInstance> ProvisionSut(const std::string& id, const v1::Run& run,
+                                                Active& active, std::string* reason);
+  // Starts the local agent for the SUT's links and waits for it to register; binds the ports.
+  absl::StatusOr<std::vector<run::BoundPort>> StartLocalAgent(const std::string& id,
+                                                              const v1::Run& run,
+                                                              const sut::SutInstance& sut,
+                                                              Active& active,
+                                                              local::LocalAgent* agent,
+                                                              std::string* reason);
+  static Ending Verdict(const std::vector<v1::TestOutcome>& outcomes,
+                        const std::vector<v1::TestRunResult>& results);
+  void FillFingerprint(const v1::Run& run, const std::vector<run::BoundPort>& ports,
+                       v1::RunFingerprint& fingerprint) const;
+  absl::StatusOr<std::vector<run::BoundPort>> BindLocalPorts(
+      const std::string& id, const local::LocalAgent& agent,
+      const std::vector<spec::PortPlan>& wanted);
+  void RemoveOrphanSuts();
+  void SetStatusCondition(const std::string& id, const std::string& type,
+                          const std::string& status, const std::string& reason,
+                          const std::string& message);
+  void RecordFingerprint(const std::string& id, const v1::RunFingerprint& fingerprint,
+                         const std::vector<v1::TestOutcome>& outcomes);
   // Read-modify-write of a run record with optimistic concurrency (retries on conflict).
   absl::StatusOr<v1::Run> Update(const std::string& id,
                                  const std::function<void(v1::Run&)>& mutate);
   void DeleteQueueEntry(const std::string& id);
   void WriteFlowFile(const std::string& id, int64_t n, const v1::TrialRecord& t,
                      const agents::TrialOutcome& outcome) const;
+  // Records the end of a run. With `report`, the report files are written first (into
+  // results_dir/<id>/) from the final record, and status.reportURL names them.
   void Finish(const std::string& id, const std::string& phase, const std::string& verdict,
-              const std::string& summary, const std::string& reason);
+              const std::string& summary, const std::string& reason, bool report = false);
+  void Finish(const std::string& id, const Ending& e, bool report) {
+    Finish(id, e.phase, e.verdict, e.summary, e.reason, report);
+  }
 
   store::StateStore& store_;
   agents::AgentRegistry& registry_;
@@ -85,13 +149,5 @@ class RunService {
   std::atomic<bool> stop_{false};
   std::thread scheduler_;
 };
-
-// Phase names.
-inline constexpr char kPending[] = "Pending";
-inline constexpr char kRunning[] = "Running";
-inline constexpr char kSucceeded[] = "Succeeded";
-inline constexpr char kFailed[] = "Failed";
-inline constexpr char kCancelled[] = "Cancelled";
-inline constexpr char kInterrupted[] = "Interrupted";
 
 }  // namespace netrig::controller::api

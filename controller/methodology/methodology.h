@@ -53,6 +53,7 @@ struct TrialResult {
   double latency_p99_ns = 0;
   double pdv_p99_ns = 0;  // RFC 5481 PDV: 99th percentile of D - Dmin
   double jitter_ns = 0;
+  double rx_fps = 0;      // received frames per second over the arrival span (report only)
 };
 
 // Frame loss in percent, RFC 2544 §26.3: (input - output) * 100 / input. 0 when input is 0;

@@ -2,16 +2,22 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "lib/common/status_macros.h"
+#include "lib/rate/line_rate.h"
 
 namespace netrig::controller::run {
 namespace {
 
 using methodology::TrialRequest;
 using methodology::TrialResult;
+
+// How far below the offered rate a sender may fall before its trial is invalid.
+constexpr double kGeneratorShortfall = 0.01;
 
 // Stream names carry the direction so the aggregation can find them in both agents' batches.
 std::string StreamName(bool reverse) { return reverse ? "rev" : "fwd"; }
@@ -164,10 +170,25 @@ TrialResult Rfc2544Executor::Aggregate(const Direction& d, const agents::TrialOu
       r.invalid_reason = absl::StrCat("stream ", name, " missing from the agents' reports");
       return r;
     }
+    // A generator that could not keep to its schedule (flow-controlled by the path, as AF_XDP
+    // copy mode is when the SUT queues more frames than the socket has descriptors, or short
+    // of CPU) offered less than the methodology thinks: the trial says nothing about the SUT.
+    if (tx->target_frames_per_second() > 0 && tx->tx_duration_s() > 0 && tx->tx_packets() > 1) {
+      const double achieved = static_cast<double>(tx->tx_packets() - 1) / tx->tx_duration_s();
+      if (achieved < (1.0 - kGeneratorShortfall) * tx->target_frames_per_second()) {
+        r.valid = false;
+        r.invalid_reason = absl::StrFormat(
+            "the generator sent %.0f fps of the %.0f fps offered on %s (flow-controlled by the "
+            "path or short of CPU); the trial does not measure the SUT",
+            achieved, tx->target_frames_per_second(), from.agent_port);
+        return r;
+      }
+    }
     r.tx_frames += tx->tx_packets();
     r.rx_frames += rx->unique_packets();
     r.duplicates += rx->duplicates();
     r.reordered += rx->reordered();
+    r.rx_fps += rx->rx_frames_per_second();
     if (rx->unique_packets() > 0) {
       const double n = static_cast<double>(rx->unique_packets());
       lat_weighted += static_cast<double>(rx->latency_avg_ns()) * n;
@@ -197,6 +218,7 @@ absl::StatusOr<std::vector<v1::TestRunResult>> Rfc2544Executor::Run(
     const std::atomic<bool>& cancel) {
   std::vector<v1::TestRunResult> results;
   uint32_t trial_no = 0;
+  double last_loss = 0;  // of the last finished trial, shown with the next one's progress
   for (size_t di = 0; di < directions_.size(); ++di) {
     Direction& d = directions_[di];
     while (std::optional<TrialRequest> req = d.engine->Next()) {
@@ -211,12 +233,28 @@ absl::StatusOr<std::vector<v1::TestRunResult>> Rfc2544Executor::Run(
         p.set_trial(++trial_no);
         p.set_offered_rate_percent(req->rate_percent);
         p.set_offered_rate_fps(req->rate_fps);
+        p.set_loss_percent(last_loss);
+        uint32_t done = 0, total = 0;
+        for (const Direction& dd : directions_) {
+          for (const methodology::FrameSizeReport& fr : dd.engine->reports()) {
+            ++total;
+            const methodology::TestState states[] = {
+                fr.throughput.outcome.state, fr.latency.outcome.state,
+                fr.frame_loss.outcome.state, fr.back_to_back.outcome.state};
+            done += std::none_of(std::begin(states), std::end(states), [](methodology::TestState s) {
+              return s == methodology::TestState::kPending;
+            });
+          }
+        }
+        p.set_frame_sizes_done(done);
+        p.set_frame_sizes_total(total);
         p.set_message(req->note);
         callbacks_.on_progress(p);
       }
       const absl::Time started = absl::Now();
       ASSIGN_OR_RETURN(agents::TrialOutcome outcome, coordinator_->Run(BuildTrial(d, *req)));
       const TrialResult result = Aggregate(d, outcome);
+      last_loss = methodology::FrameLossPercent(result.tx_frames, result.rx_frames);
       const absl::Status recorded = d.engine->Record(*req, result);
       if (!recorded.ok() && recorded.code() != absl::StatusCode::kUnavailable &&
           recorded.code() != absl::StatusCode::kAborted) {
@@ -244,6 +282,8 @@ absl::StatusOr<std::vector<v1::TestRunResult>> Rfc2544Executor::Run(
         t.set_pdv_p99_ns(static_cast<uint64_t>(result.pdv_p99_ns));
         t.set_started_time(absl::FormatTime(absl::RFC3339_full, started, absl::UTCTimeZone()));
         t.set_note(req->note);
+        t.set_rx_fps(result.rx_fps);
+        *t.mutable_latency_histogram() = MergedHistogram(d, outcome);
         callbacks_.on_trial(t, outcome);
       }
     }
@@ -295,6 +335,114 @@ std::vector<v1::TestRunResult> ResultsOf(const Rfc2544Executor::Direction& d) {
       add("backToBack", size, "b2b_stddev_frames", fr.back_to_back.stddev_frames, "frames");
       add("backToBack", size, "corrected_buffer_time_s", fr.back_to_back.corrected_buffer_time_s, "s");
     }
+  }
+  return out;
+}
+
+
+std::vector<v1::TestOutcome> OutcomesOf(const Rfc2544Executor::Direction& d) {
+  using methodology::TestState;
+  std::vector<v1::TestOutcome> out;
+  for (const methodology::FrameSizeReport& fr : d.engine->reports()) {
+    const std::pair<const char*, const methodology::TestOutcome*> tests[] = {
+        {"throughput", &fr.throughput.outcome}, {"latency", &fr.latency.outcome},
+        {"frameLoss", &fr.frame_loss.outcome}, {"backToBack", &fr.back_to_back.outcome}};
+    for (const auto& [name, o] : tests) {
+      if (o->state == TestState::kNotRequested) continue;
+      v1::TestOutcome t;
+      t.set_test(name);
+      t.set_frame_size(fr.frame_bytes);
+      t.set_direction(d.label);
+      switch (o->state) {
+        case TestState::kCompleted: t.set_state("passed"); break;
+        case TestState::kSkipped: t.set_state("skipped"); break;
+        case TestState::kFailed: t.set_state("failed"); break;
+        default:
+          t.set_state("pending");
+          break;
+      }
+      t.set_reason(o->state == TestState::kPending && o->reason.empty()
+                       ? "not reached: the run ended before this test"
+                       : o->reason);
+      t.set_trials(o->trials);
+      out.push_back(std::move(t));
+    }
+  }
+  return out;
+}
+
+v1::LatencyHistogram MergedHistogram(const Rfc2544Executor::Direction& d,
+                                     const agents::TrialOutcome& outcome) {
+  std::map<uint32_t, uint64_t> buckets;
+  uint32_t sub_bucket_bits = 0;
+  for (int dir = 0; dir < (d.bidirectional ? 2 : 1); ++dir) {
+    const BoundPort& to = dir == 0 ? *d.to : *d.from;
+    const auto batch = outcome.batches.find(to.agent_id);
+    if (batch == outcome.batches.end()) continue;
+    const v1::StreamStats* rx = FindStream(batch->second, StreamName(dir == 1));
+    if (rx == nullptr) continue;
+    const v1::LatencyHistogram& h = rx->latency();
+    sub_bucket_bits = h.sub_bucket_bits();
+    for (int i = 0; i < h.bucket_index_size() && i < h.bucket_count_size(); ++i) {
+      buckets[h.bucket_index(i)] += h.bucket_count(i);
+    }
+  }
+  v1::LatencyHistogram merged;
+  merged.set_sub_bucket_bits(sub_bucket_bits);
+  for (const auto& [index, count] : buckets) {
+    merged.add_bucket_index(index);
+    merged.add_bucket_count(count);
+  }
+  return merged;
+}
+
+absl::StatusOr<std::vector<v1::Calibration>> Rfc2544Executor::Calibrate(
+    absl::Duration duration, double floor_fps, const std::atomic<bool>& cancel) {
+  std::vector<v1::Calibration> out;
+  const uint32_t frame = plan_.rfc2544.l3 == spec::L3::kIpv6 ? 84 : 64;  // signature minimum
+  for (const Direction& d : directions_) {
+    v1::Calibration c;
+    c.set_direction(d.label);
+    c.set_frame_size(frame);
+    c.set_duration_s(absl::ToDoubleSeconds(duration));
+    const uint64_t link_bps = std::min(d.from->speed_bps, d.to->speed_bps);
+    TrialRequest req;
+    req.test = "calibration";
+    req.frame_bytes = frame;
+    req.duration = duration;
+    req.rate_fps = rate::MaxFrameRate(link_bps, frame);  // replaced by "unlimited" below
+    std::vector<agents::AgentTrial> trials = BuildTrial(d, req);
+    for (auto& t : trials) {
+      for (auto& s : *t.start.mutable_streams()) {
+        if (!s.tx_port().empty()) s.mutable_rate()->set_unlimited(true);
+      }
+    }
+    if (cancel.load()) return absl::CancelledError("cancelled");
+    ASSIGN_OR_RETURN(agents::TrialOutcome max_run, coordinator_->Run(std::move(trials)));
+    const TrialResult max = Aggregate(d, max_run);
+    if (!max.valid) {
+      c.set_error(absl::StrCat("maximum-rate trial: ", max.invalid_reason));
+      out.push_back(c);
+      continue;
+    }
+    const double senders = d.bidirectional ? 2.0 : 1.0;
+    c.set_max_tx_fps(static_cast<double>(max.tx_frames) / senders / absl::ToDoubleSeconds(duration));
+    c.set_max_tx_percent_line_rate(100.0 * c.max_tx_fps() / rate::MaxFrameRate(link_bps, frame));
+    req.rate_fps = std::min(floor_fps, 0.01 * rate::MaxFrameRate(link_bps, frame));
+    if (cancel.load()) return absl::CancelledError("cancelled");
+    ASSIGN_OR_RETURN(agents::TrialOutcome floor_run, coordinator_->Run(BuildTrial(d, req)));
+    const TrialResult floor = Aggregate(d, floor_run);
+    c.set_floor_offered_fps(req.rate_fps);
+    c.set_floor_rx_frames(floor.rx_frames);
+    if (!floor.valid || floor.rx_frames == 0) {
+      c.set_error(floor.valid ? "latency-floor trial: nothing received"
+                              : absl::StrCat("latency-floor trial: ", floor.invalid_reason));
+    } else {
+      c.set_latency_floor_min_ns(static_cast<uint64_t>(floor.latency_min_ns));
+      c.set_latency_floor_avg_ns(static_cast<uint64_t>(std::llround(floor.latency_avg_ns)));
+      c.set_latency_floor_p99_ns(static_cast<uint64_t>(floor.latency_p99_ns));
+    }
+    out.push_back(c);
   }
   return out;
 }

@@ -47,6 +47,14 @@ class Rfc2544Executor {
   // Runs every direction to the end (or until `cancel`: then Cancelled). Returns the results.
   absl::StatusOr<std::vector<v1::TestRunResult>> Run(const std::atomic<bool>& cancel);
 
+  // The generator's self-calibration on the run's own ports, before the benchmark: per
+  // direction, an unlimited-rate trial of minimum-size frames (the sender's maximum rate,
+  // counted at its TX port) and a low-rate trial (`floor_fps`) whose latency is the floor of
+  // the measurement path with the SUT idle. A direction that cannot be measured carries the
+  // reason in `error`; only a cancellation or a coordinator failure is an error here.
+  absl::StatusOr<std::vector<v1::Calibration>> Calibrate(absl::Duration duration, double floor_fps,
+                                                         const std::atomic<bool>& cancel);
+
   struct Direction {
     std::string label;  // "west->east" or "west<->east"
     const BoundPort* from = nullptr;
@@ -75,5 +83,10 @@ class Rfc2544Executor {
 
 // Results for one direction's reports, as TestRunResult figures.
 std::vector<v1::TestRunResult> ResultsOf(const Rfc2544Executor::Direction& d);
+// How each requested benchmark ended, per frame size (one JUnit case each).
+std::vector<v1::TestOutcome> OutcomesOf(const Rfc2544Executor::Direction& d);
+// The receivers' latency histograms of a trial, merged (bucket-wise sums).
+v1::LatencyHistogram MergedHistogram(const Rfc2544Executor::Direction& d,
+                                     const agents::TrialOutcome& outcome);
 
 }  // namespace netrig::controller::run

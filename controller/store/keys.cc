@@ -27,6 +27,7 @@ std::string TrialsPrefix(absl::string_view run_id) { return absl::StrCat(Run(run
 std::string Trial(absl::string_view run_id, int64_t n) {
   return absl::StrCat(TrialsPrefix(run_id), absl::StrFormat("%08d", n));
 }
+std::string RunReport(absl::string_view run_id) { return absl::StrCat(Run(run_id), "/report"); }
 std::string AgentsPrefix() { return absl::StrCat(kRoot, "agents/"); }
 std::string Agent(absl::string_view agent_id) { return absl::StrCat(AgentsPrefix(), agent_id); }
 std::string QueuePrefix() { return absl::StrCat(kRoot, "queue/"); }

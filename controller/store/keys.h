@@ -5,6 +5,10 @@
 //                                              entry in one Txn
 //   /netrig/v1/runs/<run-id>/trials/<n>        one trial result; <n> zero-padded to 8 digits so
 //                                              trials list in order
+//   /netrig/v1/runs/<run-id>/report            the run's fingerprint (SUT, agents, PMDs, speeds,
+//                                              self-calibration) and test outcomes, a RunResults
+//   /netrig/v1/runs/<run-id>/report            fingerprint (SUT, agents, PMDs, speeds, self-
+//                                              calibration) and test outcomes, as RunResults
 //   /netrig/v1/agents/<agent-id>               agent registration, attached to the agent's lease
 //                                              (vanishes when the agent stops heart-beating)
 //   /netrig/v1/queue/<priority>/<run-id>       pending run; <priority> is a 2-digit number, lower
@@ -33,6 +37,7 @@ std::string Run(absl::string_view run_id);
 std::string RunsPrefix();
 std::string Trial(absl::string_view run_id, int64_t n);
 std::string TrialsPrefix(absl::string_view run_id);    // "/netrig/v1/runs/<id>/trials/"
+std::string RunReport(absl::string_view run_id);
 std::string Agent(absl::string_view agent_id);
 std::string AgentsPrefix();                            // "/netrig/v1/agents/"
 std::string QueueEntry(int priority, absl::string_view run_id);

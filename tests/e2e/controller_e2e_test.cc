@@ -123,7 +123,7 @@ class ControllerE2eTest : public ::testing::Test {
   void StartController() {
     controller_ = Spawn({kController, "--listen", "127.0.0.1:" + std::to_string(grpc_port_), "--rest",
                          "127.0.0.1:" + std::to_string(rest_port_), "--store", "sqlite:" + db_,
-                         "--results-dir", results_dir_},
+                         "--results-dir", results_dir_, "--sut-provider", "none", "--calibration", "0s"},
                         ::testing::TempDir() + "/e2e_controller.log");
     for (int i = 0; i < 100; ++i) {
       if (!Get("/v1/agents").contains("error")) return;

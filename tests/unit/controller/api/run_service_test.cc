@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "controller/store/keys.h"
 #include "controller/store/memory_store.h"
+#include "controller/sut/sut_provider.h"
 
 namespace netrig::controller::api {
 namespace {
@@ -107,6 +108,49 @@ spec:
 )";
 }
 
+// A SutProvider that records what it is asked and fails on demand.
+class FakeSutProvider : public sut::SutProvider {
+ public:
+  absl::Status create_error;
+  absl::Status ready_error;  // returned by every WaitReady (after sleeping its timeout)
+  std::vector<std::string> orphans;
+
+  absl::StatusOr<sut::SutInstance> Create(const sut::SutRequest& request) override {
+    absl::MutexLock lock(&mu_);
+    requests.push_back(request);
+    if (!create_error.ok()) return create_error;
+    sut::SutInstance inst;
+    inst.run_id = request.run_id;
+    inst.template_name = request.template_name;
+    inst.namespace_name = "nrsut-" + request.run_id;
+    inst.parameters = request.parameters;
+    live.insert(request.run_id);
+    return inst;
+  }
+  absl::Status WaitReady(const sut::SutInstance&, absl::Duration timeout) override {
+    if (ready_error.ok()) return absl::OkStatus();
+    absl::SleepFor(timeout);
+    return ready_error;
+  }
+  absl::Status InjectEvent(const sut::SutInstance&, const sut::SutEvent&) override {
+    return absl::OkStatus();
+  }
+  absl::Status Destroy(const sut::SutInstance& instance) override {
+    absl::MutexLock lock(&mu_);
+    destroyed.push_back(instance.run_id);
+    live.erase(instance.run_id);
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<std::string>> ListOrphans(const std::set<std::string>&) override {
+    return orphans;
+  }
+
+  absl::Mutex mu_;
+  std::vector<sut::SutRequest> requests;
+  std::vector<std::string> destroyed;
+  std::set<std::string> live;
+};
+
 class RunServiceTest : public ::testing::Test {
  protected:
   RunServiceTest() {
@@ -118,10 +162,12 @@ class RunServiceTest : public ::testing::Test {
     if (runs_) runs_->Stop();
   }
 
-  void StartService() {
+  void StartService(std::function<void(RunServiceOptions&)> customize = {}) {
     RunServiceOptions o;
     o.schedule_interval = absl::Milliseconds(10);
     o.results_dir = results_dir_;
+    o.calibration_duration = absl::ZeroDuration();  // the simulated agents count every trial
+    if (customize) customize(o);
     runs_ = std::make_unique<RunService>(*store_, registry_, coordinator_, o);
     ASSERT_TRUE(runs_->Start().ok());
   }
@@ -320,6 +366,134 @@ TEST_F(RunServiceTest, LostAgentFailsTheRunWithTheReason) {
   ASSERT_GT(results->trials_size(), 0);
   EXPECT_FALSE(results->trials(0).valid());
   EXPECT_NE(results->trials(0).invalid_reason().find("lost during the trial"), std::string::npos);
+}
+
+
+// ---------------------------------------------------------------- SUT lifecycle
+
+std::string Condition(const v1::Run& run, const std::string& type) {
+  for (const auto& c : run.test_run().status().conditions()) {
+    if (c.type() == type) return c.status() + "/" + c.reason();
+  }
+  return "";
+}
+
+TEST_F(RunServiceTest, SutIsCreatedAtSchedulingAndDestroyedWhenTheAgentCannotStart) {
+  FakeSutProvider sut;
+  StartService([&](RunServiceOptions& o) {
+    o.sut_provider = &sut;
+    o.sut_provider_name = "fake";
+  });  // no local agents: the run cannot be served
+  auto run = runs_->Submit(Spec("sut1", "L1"));
+  ASSERT_TRUE(run.ok());
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kFailed);
+  EXPECT_EQ(Condition(done, "Completed"), "True/AgentStartFailed");
+  EXPECT_NE(done.test_run().status().summary().find("--local-agents"), std::string::npos)
+      << done.test_run().status().summary();
+  ASSERT_EQ(sut.requests.size(), 1u);
+  EXPECT_EQ(sut.requests[0].template_name, "linux-router");
+  ASSERT_EQ(sut.requests[0].links.size(), 2u);
+  EXPECT_EQ(sut.requests[0].links[0].name, "west");
+  EXPECT_EQ(sut.destroyed, std::vector<std::string>{run->id()});
+  EXPECT_TRUE(sut.live.empty());
+  EXPECT_EQ(Condition(done, "SutReady"), "False/Destroyed");
+  // A report was written even for the failed run, and the status names it.
+  EXPECT_TRUE(std::filesystem::exists(results_dir_ + "/" + run->id() + "/junit.xml"));
+  EXPECT_NE(done.test_run().status().report_url().find("report.html"), std::string::npos);
+  std::filesystem::remove_all(results_dir_);
+}
+
+TEST_F(RunServiceTest, SutCreateErrorFailsTheRunWithTheProvidersMessage) {
+  FakeSutProvider sut;
+  sut.create_error = absl::InvalidArgumentError("sut.template: unknown template \"x\"");
+  StartService([&](RunServiceOptions& o) { o.sut_provider = &sut; });
+  auto run = runs_->Submit(Spec("sut2", "L1"));
+  ASSERT_TRUE(run.ok());
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kFailed);
+  EXPECT_EQ(Condition(done, "Completed"), "True/InvalidSut");
+  EXPECT_EQ(done.test_run().status().summary(),
+            "SUT linux-router: sut.template: unknown template \"x\"");
+  EXPECT_TRUE(sut.destroyed.empty());  // nothing was made
+  // The controller keeps serving: the next run is scheduled too.
+  auto next = runs_->Submit(Spec("sut3", "L1"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(WaitTerminal(next->id()).test_run().status().phase(), kFailed);
+  EXPECT_EQ(sut.requests.size(), 2u);
+}
+
+TEST_F(RunServiceTest, ReadinessTimeoutFromTheSpecRemovesTheSut) {
+  FakeSutProvider sut;
+  sut.ready_error = absl::DeadlineExceededError("link west: down");
+  StartService([&](RunServiceOptions& o) { o.sut_provider = &sut; });
+  std::string spec = Spec("sut4", "L1");
+  spec.replace(spec.find("sut: {template: linux-router}"), 29,
+               "sut: {template: linux-router, parameters: {readyTimeout: 300ms}}");
+  auto run = runs_->Submit(spec);
+  ASSERT_TRUE(run.ok()) << run.status();
+  const absl::Time t0 = absl::Now();
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(5));
+  EXPECT_EQ(Condition(done, "Completed"), "True/SutReadyTimeout");
+  EXPECT_EQ(done.test_run().status().summary(),
+            "SUT linux-router not ready after 300ms: link west: down (SUT removed)");
+  ASSERT_EQ(sut.requests.size(), 1u);
+  EXPECT_EQ(sut.requests[0].parameters.count("readyTimeout"), 0u);  // ours, not the template's
+  EXPECT_EQ(sut.destroyed, std::vector<std::string>{run->id()});
+}
+
+TEST_F(RunServiceTest, CancelWhileTheSutIsComingUpRemovesIt) {
+  FakeSutProvider sut;
+  sut.ready_error = absl::DeadlineExceededError("not yet");
+  StartService([&](RunServiceOptions& o) { o.sut_provider = &sut; });
+  auto run = runs_->Submit(Spec("sut5", "L1"));
+  ASSERT_TRUE(run.ok());
+  for (int i = 0; i < 500 && sut.requests.empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(runs_->Cancel(run->id(), "").ok());
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kCancelled);
+  EXPECT_EQ(sut.destroyed, std::vector<std::string>{run->id()});
+}
+
+TEST_F(RunServiceTest, OrphanedSutsAreDestroyedAtStart) {
+  FakeSutProvider sut;
+  sut.orphans = {"20261122-000000-0001", "20261122-000000-0002"};
+  StartService([&](RunServiceOptions& o) { o.sut_provider = &sut; });
+  EXPECT_EQ(sut.destroyed, sut.orphans);
+}
+
+TEST_F(RunServiceTest, SelfCalibrationGoesToTheFingerprint) {
+  AddAgent("sim", 50'000);
+  StartService([&](RunServiceOptions& o) {
+    o.calibration_duration = absl::Milliseconds(200);
+    o.controller_version = "9.9.9";
+  });
+  auto run = runs_->Submit(Spec("cal", "L1"));
+  ASSERT_TRUE(run.ok());
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kSucceeded) << done.test_run().status().summary();
+  EXPECT_EQ(Condition(done, "Calibrated"), "True/Calibrated");
+  auto results = runs_->Results(run->id());
+  ASSERT_TRUE(results.ok());
+  const v1::RunFingerprint& fp = results->fingerprint();
+  EXPECT_EQ(fp.spec_hash(), run->spec_hash());
+  EXPECT_EQ(fp.sut_template(), "linux-router");
+  EXPECT_EQ(fp.sut_provider(), "external");
+  EXPECT_EQ(fp.controller_version(), "9.9.9");
+  ASSERT_EQ(fp.ports_size(), 2);
+  EXPECT_EQ(fp.ports(0).pmd(), "net_af_xdp");
+  EXPECT_EQ(fp.ports(0).speed_bps(), 1'000'000'000u);
+  ASSERT_EQ(fp.agents_size(), 1);
+  ASSERT_EQ(fp.calibration_size(), 1);
+  // The simulated agent sends what it is asked: unlimited is taken as line rate for 64 B.
+  EXPECT_NEAR(fp.calibration(0).max_tx_percent_line_rate(), 100.0, 1.0);
+  EXPECT_EQ(fp.calibration(0).latency_floor_min_ns(), 1000u);
+  // Outcomes: one per test and frame size.
+  EXPECT_EQ(results->outcomes_size(), 2);
+  for (const auto& o : results->outcomes()) EXPECT_EQ(o.state(), "passed");
+  EXPECT_EQ(results->run().id(), run->id());
+  std::filesystem::remove_all(results_dir_);
 }
 
 }  // namespace
