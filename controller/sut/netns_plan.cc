@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "controller/sut/frr_plan.h"
 
 namespace netrig::controller::sut {
 namespace {
@@ -213,10 +214,10 @@ absl::StatusOr<SutInstance> PlanInstance(const SutRequest& request) {
     }
     if (p["qdisc"] == "htb") p.erase("latency");
     inst.parameters = std::move(p);
-  } else {
-    return absl::InvalidArgumentError(absl::StrCat("sut.template: unknown template ",
-                                                   Quote(request.template_name),
-                                                   " (known: linux-router, linux-shaper)"));
+  } else if (request.template_name != kTemplateFrrRouter) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sut.template: unknown template ", Quote(request.template_name),
+                     " (known: linux-router, linux-shaper, frr-router)"));
   }
 
   // Links.
@@ -293,6 +294,14 @@ absl::StatusOr<SutInstance> PlanInstance(const SutRequest& request) {
     l.peer_mac = DerivedMac(absl::StrCat(inst.namespace_name, "/", i, "/peer"));
     inst.next_hops.push_back(NextHop{l.name, cidr.first, l.sut_mac});
     inst.links.push_back(std::move(l));
+  }
+
+  // frr-router's defaults depend on the links (OSPF networks, router id).
+  if (request.template_name == kTemplateFrrRouter) {
+    absl::StatusOr<FrrParams> frr =
+        ResolveFrrParams(request.parameters, inst.namespace_name, inst.links);
+    if (!frr.ok()) return frr.status();
+    inst.parameters = FrrParamsToMap(*frr);
   }
   return inst;
 }

@@ -24,6 +24,10 @@ std::string Failure(const Command& argv, const ExecResult& r) {
                       detail.empty() ? "" : ": ", detail);
 }
 
+absl::Status WithContext(const absl::Status& s, const std::string& context) {
+  return absl::Status(s.code(), absl::StrCat(context, s.message()));
+}
+
 const SutLink* FindLink(const SutInstance& inst, const std::string& name) {
   for (const SutLink& l : inst.links) {
     if (l.name == name) return &l;
@@ -37,7 +41,12 @@ NetnsSutProvider::NetnsSutProvider() : NetnsSutProvider(std::make_unique<ExecRun
 
 NetnsSutProvider::NetnsSutProvider(std::unique_ptr<CommandRunner> runner,
                                    absl::Duration poll_interval)
-    : runner_(std::move(runner)), poll_interval_(poll_interval) {}
+    : NetnsSutProvider(std::move(runner), NetnsSutOptions{.poll_interval = poll_interval}) {}
+
+NetnsSutProvider::NetnsSutProvider(std::unique_ptr<CommandRunner> runner, NetnsSutOptions options)
+    : runner_(std::move(runner)),
+      poll_interval_(options.poll_interval),
+      frr_(*runner_, std::move(options.frr), options.poll_interval) {}
 
 ExecResult NetnsSutProvider::Run(const Command& argv) { return runner_->Run(argv); }
 
@@ -70,6 +79,20 @@ absl::Status NetnsSutProvider::DestroyNamespace(const std::string& ns,
   return absl::InternalError(absl::StrCat("sut.destroy: ", Failure(cmd, r)));
 }
 
+absl::Status NetnsSutProvider::Teardown(const std::string& ns, const std::string& template_name,
+                                        const std::vector<SutLink>& links) {
+  // Daemons die before their namespace goes. Only the linux-* templates are known to have none;
+  // an orphan (template unknown) may have some.
+  absl::Status daemons = absl::OkStatus();
+  if (template_name != kTemplateLinuxRouter && template_name != kTemplateLinuxShaper) {
+    daemons = frr_.Stop(ns);
+  }
+  absl::Status netns = DestroyNamespace(ns, links);
+  if (daemons.ok()) return netns;
+  return absl::InternalError(absl::StrCat("sut.destroy: ", daemons.message(),
+                                          netns.ok() ? "" : "; ", netns.message()));
+}
+
 absl::StatusOr<SutInstance> NetnsSutProvider::Create(const SutRequest& request) {
   absl::StatusOr<SutInstance> planned = PlanInstance(request);
   if (!planned.ok()) return planned.status();
@@ -82,17 +105,41 @@ absl::StatusOr<SutInstance> NetnsSutProvider::Create(const SutRequest& request) 
                                                  " already exists (run ", inst.run_id,
                                                  " has a SUT)"));
   }
+  const std::string context =
+      absl::StrCat("sut.create (", inst.template_name, ", run ", inst.run_id, "): ");
+  const bool frr = inst.template_name == kTemplateFrrRouter;
+  if (frr) {
+    // Before the namespace exists: a missing binary or a config FRR refuses creates nothing.
+    if (absl::Status s = frr_.CheckInstalled(FrrParamsOf(inst).daemons); !s.ok()) {
+      return WithContext(s, context);
+    }
+    // Leftovers of an earlier attempt for this run (directory, daemons) go first.
+    if (absl::Status s = frr_.Stop(inst.namespace_name); !s.ok()) return WithContext(s, context);
+    if (absl::Status s = frr_.Prepare(inst); !s.ok()) {
+      return absl::IsInvalidArgument(s) ? s : WithContext(s, context);
+    }
+  }
   const std::vector<Command> cmds = CreateCommands(inst);
   for (size_t i = 0; i < cmds.size(); ++i) {
     ExecResult r = Run(cmds[i]);
     if (r.ok()) continue;
-    std::string msg = absl::StrCat("sut.create (", inst.template_name, ", run ", inst.run_id,
-                                   "): ", Failure(cmds[i], r));
+    std::string msg = context + Failure(cmds[i], r);
+    absl::Status cleanup = absl::OkStatus();
     if (i > 0) {  // the namespace is ours: remove it and, with it, every veth made so far
-      absl::Status cleanup = DestroyNamespace(inst.namespace_name, inst.links);
-      if (!cleanup.ok()) absl::StrAppend(&msg, "; cleanup also failed: ", cleanup.message());
+      cleanup = Teardown(inst.namespace_name, inst.template_name, inst.links);
+    } else if (frr) {  // only the instance directory exists
+      cleanup = frr_.Stop(inst.namespace_name);
     }
+    if (!cleanup.ok()) absl::StrAppend(&msg, "; cleanup also failed: ", cleanup.message());
     return absl::InternalError(msg);
+  }
+  if (frr) {
+    if (absl::Status s = frr_.Start(inst); !s.ok()) {
+      std::string msg = context + std::string(s.message());
+      absl::Status cleanup = Teardown(inst.namespace_name, inst.template_name, inst.links);
+      if (!cleanup.ok()) absl::StrAppend(&msg, "; cleanup also failed: ", cleanup.message());
+      return absl::Status(s.code(), msg);
+    }
   }
   return inst;
 }
@@ -133,12 +180,17 @@ absl::Status NetnsSutProvider::ProbeReady(const SutInstance& inst) {
   } else if (Trimmed(f.out) != "1") {
     problems.push_back(absl::StrCat("net.ipv4.ip_forward is ", Trimmed(f.out), ", not 1"));
   }
+  if (inst.template_name == kTemplateFrrRouter) frr_.Probe(inst, problems);
   if (problems.empty()) return absl::OkStatus();
   return absl::UnavailableError(absl::StrJoin(problems, "; "));
 }
 
 absl::Status NetnsSutProvider::WaitReady(const SutInstance& inst, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  // FRR probes run several vtysh commands: poll them less often.
+  const absl::Duration interval = inst.template_name == kTemplateFrrRouter
+                                      ? std::max(poll_interval_, frr_.options().probe_interval)
+                                      : poll_interval_;
   while (true) {
     absl::Status s = ProbeReady(inst);
     if (s.ok()) return s;
@@ -148,7 +200,7 @@ absl::Status NetnsSutProvider::WaitReady(const SutInstance& inst, absl::Duration
                                                       absl::FormatDuration(timeout), ": ",
                                                       s.message()));
     }
-    absl::SleepFor(std::min(poll_interval_, std::max(deadline - absl::Now(), absl::ZeroDuration())));
+    absl::SleepFor(std::min(interval, std::max(deadline - absl::Now(), absl::ZeroDuration())));
   }
 }
 
@@ -184,7 +236,7 @@ absl::Status NetnsSutProvider::Destroy(const SutInstance& inst) {
                                                    "\" is not a SUT namespace"));
   }
   absl::MutexLock lock(&mu_);
-  return DestroyNamespace(ns, inst.links);
+  return Teardown(ns, inst.template_name, inst.links);
 }
 
 absl::StatusOr<std::vector<std::string>> NetnsSutProvider::ListOrphans(
@@ -207,6 +259,13 @@ absl::StatusOr<std::vector<std::string>> NetnsSutProvider::ListOrphans(
     }
     if (live_run_ids.count(run_id)) continue;
     orphans.push_back(run_id);
+  }
+  // FRR instance directories whose namespace is gone (a crash in between) are orphans too.
+  for (const auto& [ns, run_id] : frr_.ListInstanceDirs()) {
+    if (live_namespaces.count(ns) || live_run_ids.count(run_id)) continue;
+    if (std::find(orphans.begin(), orphans.end(), run_id) == orphans.end()) {
+      orphans.push_back(run_id);
+    }
   }
   std::sort(orphans.begin(), orphans.end());
   return orphans;

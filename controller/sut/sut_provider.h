@@ -24,6 +24,7 @@ namespace netrig::controller::sut {
 
 inline constexpr char kTemplateLinuxRouter[] = "linux-router";
 inline constexpr char kTemplateLinuxShaper[] = "linux-shaper";
+inline constexpr char kTemplateFrrRouter[] = "frr-router";  // linux-router + FRR daemons
 
 // One link between the SUT and an agent port (a veth pair for the netns provider).
 struct SutLinkRequest {
@@ -37,7 +38,7 @@ struct SutLinkRequest {
 
 struct SutRequest {
   std::string run_id;                             // [A-Za-z0-9._-]{1,128}
-  std::string template_name;                      // linux-router | linux-shaper
+  std::string template_name;                      // linux-router | linux-shaper | frr-router
   std::map<std::string, std::string> parameters;  // template parameters
   std::vector<SutLinkRequest> links;
 };

@@ -145,7 +145,7 @@ TEST(Plan, UnknownTemplate) {
   auto inst = PlanInstance(TwoLinks("x"));
   ASSERT_EQ(inst.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(inst.status().message(),
-            "sut.template: unknown template \"x\" (known: linux-router, linux-shaper)");
+            "sut.template: unknown template \"x\" (known: linux-router, linux-shaper, frr-router)");
 }
 
 TEST(Plan, BadParameters) {

@@ -89,12 +89,12 @@ TEST(TestRunParseTest, QuickstartExampleParsesAndCompiles) {
   ParseResult r = ParseTestRun(text);
   EXPECT_THAT(Strings(r.errors), IsEmpty());
   // Short trials are deviations, not errors.
-  EXPECT_THAT(Strings(r.warnings), ::testing::Contains(HasSubstr("trialDuration: 2s is shorter")));
+  EXPECT_THAT(Strings(r.warnings), ::testing::Contains(HasSubstr("trialDuration: 1s is shorter")));
   absl::StatusOr<RunPlan> plan = CompileTestRun(r.object);
   ASSERT_TRUE(plan.ok()) << plan.status();
-  EXPECT_THAT(plan->rfc2544.frame_sizes, ElementsAre(64u, 512u, 1518u));
-  EXPECT_EQ(plan->rfc2544.tests.size(), 4u);
-  EXPECT_EQ(plan->rfc2544.trial_duration, absl::Seconds(2));
+  EXPECT_THAT(plan->rfc2544.frame_sizes, ElementsAre(256u, 512u, 1518u));
+  EXPECT_EQ(plan->rfc2544.tests.size(), 3u);
+  EXPECT_EQ(plan->rfc2544.trial_duration, absl::Seconds(1));
   EXPECT_EQ(plan->sut.template_name, "linux-shaper");
   EXPECT_EQ(plan->ports.size(), 2u);
   EXPECT_FALSE(plan->deviations.empty());
