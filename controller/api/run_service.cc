@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -504,14 +505,23 @@ RunService::Ending RunService::Benchmark(const std::string& id, Active& active,
   }
   const absl::Time started = absl::Now();
   int64_t trial_no = 0;
+  // Wall-clock time spent per benchmark x frame size x direction (JUnit case times).
+  std::map<std::string, double> case_seconds;
+  absl::Time trial_started = absl::Now();
+  const auto case_key = [](const std::string& test, uint32_t size, const std::string& dir) {
+    return absl::StrCat(test, "/", size, "/", dir);
+  };
   run::ExecutorCallbacks cb;
   cb.on_trial = [&](const v1::TrialRecord& t, const agents::TrialOutcome& outcome) {
+    case_seconds[case_key(t.test(), t.frame_size(), t.direction())] +=
+        absl::ToDoubleSeconds(absl::Now() - trial_started);
     std::string bytes;
     t.SerializeToString(&bytes);
     (void)store_.Put(keys::Trial(id, ++trial_no), bytes);
     if (!options_.results_dir.empty()) WriteFlowFile(id, trial_no, t, outcome);
   };
   cb.on_progress = [&](const v1::TestRunProgress& p) {
+    trial_started = absl::Now();
     if (absl::Now() - started > plan->budget && !active.cancel.load()) {
       active.cancel_reason = absl::StrCat("time budget ", absl::FormatDuration(plan->budget),
                                           " exceeded");
@@ -544,7 +554,10 @@ RunService::Ending RunService::Benchmark(const std::string& id, Active& active,
                      : (*executor)->Run(active.cancel);
   std::vector<v1::TestOutcome> outcomes;
   for (const auto& d : (*executor)->directions()) {
-    for (v1::TestOutcome& o : run::OutcomesOf(d)) outcomes.push_back(std::move(o));
+    for (v1::TestOutcome& o : run::OutcomesOf(d)) {
+      o.set_duration_s(case_seconds[case_key(o.test(), o.frame_size(), o.direction())]);
+      outcomes.push_back(std::move(o));
+    }
   }
   RecordFingerprint(id, fingerprint, outcomes);
   if (active.cancel.load()) {
