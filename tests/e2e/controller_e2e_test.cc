@@ -95,8 +95,8 @@ class ControllerE2eTest : public ::testing::Test {
     }
     ASSERT_EQ(topo_.Create(), "");
     // Shaped at 30 Mbit/s with a queue that absorbs a few ms of sender jitter; 2 s trials bound
-    // the zero-loss search's overestimate to queue / duration (53.5 kB * 8 / 2 s: 0.7 %).
-    ASSERT_EQ(topo_.Shape("rate 30mbit burst 16kb latency 10ms"), "");
+    // the zero-loss search's overestimate to queue / duration (23.5 kB * 8 / 2 s: 0.3 %).
+    ASSERT_EQ(topo_.Shape("rate 30mbit burst 16kb latency 2ms"), "");
     // Everything below runs in the tester namespace: this thread enters it, and the processes
     // it forks inherit it.
     ASSERT_TRUE(topo_.EnterTester());

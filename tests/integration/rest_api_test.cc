@@ -71,7 +71,8 @@ TEST_F(RestApiTest, SubmitGetListCancel) {
 
 TEST_F(RestApiTest, InvalidSpecReturnsEveryFieldError) {
   std::string doc = Example();
-  doc.replace(doc.find("frameSizes: [64, 512, 1518]"), 27, "frameSizes: [20, 512, 512]");
+  const std::string sizes = "frameSizes: [256, 512, 1518]";
+  doc.replace(doc.find(sizes), sizes.size(), "frameSizes: [20, 512, 512]");
   auto [vst, v] = Call("POST", "/v1/runs:validate", json{{"document", doc}}.dump());
   EXPECT_EQ(vst, 200);
   EXPECT_EQ(v.value("valid", true), false);
