@@ -94,6 +94,19 @@ std::string HostDescription() {
   return absl::StrCat(u.nodename, " (", u.sysname, " ", u.release, " ", u.machine, ")");
 }
 
+// A spec port placed on an agent port: the spec's speed when it asks for one, else the port's.
+run::BoundPort BindPort(const spec::PortPlan& p, const std::string& agent_id,
+                        const v1::PortCapability& pc) {
+  run::BoundPort b;
+  b.role = p.name;
+  b.agent_id = agent_id;
+  b.agent_port = pc.name();
+  b.speed_bps = p.speed_bps != 0 ? p.speed_bps : pc.speed_bps();
+  b.mac = pc.mac();
+  b.gateway_mac = pc.gateway_mac();
+  return b;
+}
+
 // A SUT parameter the run service itself takes (not the template's): how long to wait for
 // readiness. Removed from the parameters handed to the provider.
 constexpr char kReadyTimeoutParameter[] = "readyTimeout";
@@ -407,14 +420,7 @@ bool RunService::TryStart(const std::string& id) {
         if (pc.name() != p.name || used.count(a.id + "/" + pc.name()) != 0) continue;
         if (p.speed_bps != 0 && pc.speed_bps() != p.speed_bps) continue;
         if (!p.pmd.empty() && pc.pmd() != p.pmd) continue;
-        run::BoundPort b;
-        b.role = p.name;
-        b.agent_id = a.id;
-        b.agent_port = pc.name();
-        b.speed_bps = p.speed_bps != 0 ? p.speed_bps : pc.speed_bps();
-        b.mac = pc.mac();
-        b.gateway_mac = pc.gateway_mac();
-        bound.push_back(b);
+        bound.push_back(BindPort(p, a.id, pc));
         used.insert(a.id + "/" + pc.name());
         if (std::find(agent_ids.begin(), agent_ids.end(), a.id) == agent_ids.end()) {
           agent_ids.push_back(a.id);
@@ -819,14 +825,7 @@ absl::StatusOr<std::vector<run::BoundPort>> RunService::BindLocalPorts(
     if (cap == nullptr) {
       return absl::InternalError(absl::StrCat("local agent ", agent.id, " has no port ", p.name));
     }
-    run::BoundPort b;
-    b.role = p.name;
-    b.agent_id = agent.id;
-    b.agent_port = cap->name();
-    b.speed_bps = p.speed_bps != 0 ? p.speed_bps : cap->speed_bps();
-    b.mac = cap->mac();
-    b.gateway_mac = cap->gateway_mac();
-    bound.push_back(b);
+    bound.push_back(BindPort(p, agent.id, *cap));
   }
   SetStatusCondition(id, "AgentsReady", "True", "LocalAgentRegistered",
                      absl::StrCat(agent.id, " on ", agent.pmd, " (pid ", agent.pid, ")"));

@@ -18,6 +18,24 @@
 namespace netrig::controller::report {
 namespace {
 
+// Adds a sparse proto histogram's counts into `buckets` (index -> count, ordered); indices
+// outside the layout are ignored.
+void AccumulateBuckets(const v1::LatencyHistogram& h, std::map<uint32_t, uint64_t>& buckets) {
+  for (int i = 0; i < h.bucket_index_size() && i < h.bucket_count_size(); ++i) {
+    if (h.bucket_index(i) < stats::LatencyHistogram::kBucketCount) {
+      buckets[h.bucket_index(i)] += h.bucket_count(i);
+    }
+  }
+}
+
+std::vector<HistogramBucket> ToBuckets(const std::map<uint32_t, uint64_t>& buckets) {
+  std::vector<HistogramBucket> out;
+  for (const auto& [index, count] : buckets) {
+    out.push_back({stats::LatencyHistogram::BucketLow(index), stats::LatencyHistogram::BucketHigh(index), count});
+  }
+  return out;
+}
+
 using stats::LatencyHistogram;
 
 // ---------------------------------------------------------------- run summary
@@ -206,21 +224,14 @@ void ApplyTrials(Grouping& groups, const v1::RunResults& results) {
         f.latency->rate_percent = t.offered_rate_percent();
       }
       if (KnownHistogramLayout(t.latency_histogram())) {
-        const v1::LatencyHistogram& h = t.latency_histogram();
-        for (int i = 0; i < h.bucket_index_size() && i < h.bucket_count_size(); ++i) {
-          histograms[key][h.bucket_index(i)] += h.bucket_count(i);
-        }
+        AccumulateBuckets(t.latency_histogram(), histograms[key]);
       }
     } else if (t.test() == "frameLoss") {
       loss_curves[key][t.offered_rate_percent()] = t.loss_percent();  // a retry replaces
     }
   }
   for (const auto& [key, buckets] : histograms) {
-    FrameSizeResult& f = groups.At(key.first, key.second);
-    for (const auto& [index, count] : buckets) {
-      f.latency_histogram.push_back(
-          {LatencyHistogram::BucketLow(index), LatencyHistogram::BucketHigh(index), count});
-    }
+    groups.At(key.first, key.second).latency_histogram = ToBuckets(buckets);
   }
   for (const auto& [key, curve] : loss_curves) {
     FrameSizeResult& f = groups.At(key.first, key.second);
@@ -283,15 +294,8 @@ std::vector<HistogramBucket> HistogramBuckets(const v1::LatencyHistogram& histog
     return out;
   }
   std::map<uint32_t, uint64_t> sorted;
-  for (int i = 0; i < histogram.bucket_index_size() && i < histogram.bucket_count_size(); ++i) {
-    if (histogram.bucket_index(i) < LatencyHistogram::kBucketCount) {
-      sorted[histogram.bucket_index(i)] += histogram.bucket_count(i);
-    }
-  }
-  for (const auto& [index, count] : sorted) {
-    out.push_back({LatencyHistogram::BucketLow(index), LatencyHistogram::BucketHigh(index), count});
-  }
-  return out;
+  AccumulateBuckets(histogram, sorted);
+  return ToBuckets(sorted);
 }
 
 std::optional<double> LossMetricOfferedPercent(const std::string& metric) {

@@ -27,45 +27,14 @@ namespace netrig {
 namespace {
 
 using nlohmann::json;
+using testing::FreePort;
+using testing::Reap;
+using testing::Spawn;
 
 const std::string kAgent = NETRIG_AGENT_BIN;
 const std::string kController = NETRIG_CONTROLLER_BIN;
 const std::string kNetrigctl = NETRIG_CTL_BIN;
 const std::string kSourceDir = NETRIG_SOURCE_DIR;
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen(log.c_str(), "a", stderr);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-void Reap(pid_t& pid, int sig) {
-  if (pid > 0) {
-    kill(pid, sig);
-    int st;
-    waitpid(pid, &st, 0);
-    pid = -1;
-  }
-}
 
 std::string Spec(const std::string& name, const std::string& sizes, const std::string& trial) {
   return R"(apiVersion: netrig.io/v1alpha1

@@ -26,54 +26,15 @@ namespace netrig {
 namespace {
 
 using nlohmann::json;
+using testing::FreePort;
+using testing::ReadFile;
+using testing::Reap;
+using testing::Spawn;
 
 const std::string kAgent = NETRIG_AGENT_BIN;
 const std::string kController = NETRIG_CONTROLLER_BIN;
 const std::string kNetrigctl = NETRIG_CTL_BIN;
 const std::string kSourceDir = NETRIG_SOURCE_DIR;
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    freopen(log.c_str(), "a", stderr);
-    freopen(log.c_str(), "a", stdout);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int Reap(pid_t& pid, int sig) {
-  int st = 0;
-  if (pid > 0) {
-    if (sig != 0) kill(pid, sig);
-    waitpid(pid, &st, 0);
-    pid = -1;
-  }
-  return st;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // A shaper run: tbf at 50 Mbit/s on both SUT links (a 2 ms queue: its zero-loss overestimate
 // is 28.5 kB * 8 / 2 s = 0.2 %), RFC 2544 throughput (and what `tests` adds) on three frame
