@@ -1,5 +1,7 @@
 #include "cli/app.h"
 
+#include <cstdlib>
+
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/numbers.h"
@@ -79,6 +81,12 @@ int Main(const std::vector<std::string>& args, Io& io, const ClientFactory& fact
       ->capture_default_str();
   run->add_option("--max-trial-rows", run_options.max_trial_rows,
                   "trials listed after the results (-1: all, 0: none; `netrigctl results` lists all)");
+  run_options.trigger = DefaultTrigger(std::getenv("CI"));
+  run->add_option("--trigger", run_options.trigger,
+                  "netrig.io/trigger label unless the file sets it (default: ci when $CI is true, "
+                  "else manual)")
+      ->check(CLI::IsMember({"manual", "ci", "schedule", "webhook", "operator"}))
+      ->capture_default_str();
 
   // get runs | agents
   CLI::App* get = app.add_subcommand("get", "list runs or agents");

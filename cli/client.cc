@@ -109,9 +109,11 @@ absl::StatusOr<v1::ValidateRunResponse> Client::ValidateRun(const std::string& d
       });
 }
 
-absl::StatusOr<v1::Run> Client::SubmitRun(const std::string& document) {
+absl::StatusOr<v1::Run> Client::SubmitRun(const std::string& document,
+                                           const std::map<std::string, std::string>& labels) {
   v1::SubmitRunRequest req;
   req.set_document(document);
+  req.mutable_labels()->insert(labels.begin(), labels.end());
   return Unary<v1::Run>("SubmitRun", [&](grpc::ClientContext* ctx, v1::Run* resp) {
     return stub_->SubmitRun(ctx, req, resp);
   });

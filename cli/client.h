@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <map>
 #include <string>
 
 #include <grpcpp/channel.h>
@@ -46,7 +47,9 @@ class Client {
   absl::Duration timeout() const { return timeout_; }
 
   absl::StatusOr<v1::ValidateRunResponse> ValidateRun(const std::string& document);
-  absl::StatusOr<v1::Run> SubmitRun(const std::string& document);
+  // `labels` are added where the document does not set them.
+  absl::StatusOr<v1::Run> SubmitRun(const std::string& document,
+                                    const std::map<std::string, std::string>& labels = {});
   absl::StatusOr<v1::Run> GetRun(const std::string& id);
   absl::StatusOr<v1::ListRunsResponse> ListRuns(const std::string& phase, uint32_t limit = 0);
   absl::StatusOr<v1::Run> CancelRun(const std::string& id, const std::string& reason);

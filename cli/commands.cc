@@ -233,6 +233,12 @@ int Validate(const std::vector<std::string>& files, Io& io) {
   return kExitOk;
 }
 
+std::string DefaultTrigger(const char* ci_env) {
+  if (ci_env == nullptr) return "manual";
+  const std::string v = absl::AsciiStrToLower(ci_env);
+  return v == "true" || v == "1" || v == "yes" ? "ci" : "manual";
+}
+
 int Run(Client& client, const RunOptions& options, Io& io) {
   std::string error;
   std::optional<std::string> text = ReadInput(options.file, io, &error);
@@ -240,7 +246,9 @@ int Run(Client& client, const RunOptions& options, Io& io) {
     io.err << "error: " << error << "\n";
     return kExitError;
   }
-  absl::StatusOr<v1::Run> run = client.SubmitRun(*text);
+  std::map<std::string, std::string> labels;
+  if (!options.trigger.empty()) labels["netrig.io/trigger"] = options.trigger;
+  absl::StatusOr<v1::Run> run = client.SubmitRun(*text, labels);
   if (!run.ok()) {
     if (absl::IsInvalidArgument(run.status())) {
       io.err << "error: the controller rejected " << options.file << ":\n";

@@ -62,7 +62,13 @@ struct RunOptions {
   absl::Duration reconnect_window = absl::Seconds(60);
   absl::Duration poll_interval = absl::Milliseconds(50);  // Ctrl-C polling
   int max_trial_rows = -1;  // trial rows in the final table; -1: all, 0: none
+  // metadata.labels["netrig.io/trigger"] unless the file sets it: "ci" under CI (the CI
+  // environment variable is true), else "manual".
+  std::string trigger;
 };
+
+// The trigger a submission gets by default: "ci" when `ci_env` (the CI variable) is true.
+std::string DefaultTrigger(const char* ci_env);
 
 // netrigctl run -f FILE [--wait] [-o table|json].
 int Run(Client& client, const RunOptions& options, Io& io);

@@ -21,6 +21,9 @@
 #include "absl/time/clock.h"
 #include "controller/agents/session_service.h"
 #include "controller/api/controller_service.h"
+#include "controller/metrics/controller_metrics.h"
+#include "controller/metrics/grpc_metrics.h"
+#include "controller/metrics/instrumented_store.h"
 #include "controller/store/etcd_store.h"
 #include "controller/store/memory_store.h"
 #include "controller/store/sqlite_store.h"
@@ -51,6 +54,9 @@ int main(int argc, char** argv) {
   app.add_option("--local-agent-lcores", local_lcores, "lcores of local agents (main,worker)");
   app.add_option("--calibration", calibration, "self-calibration trial duration before each run (0s: off)");
   app.add_option("--sut-ready-timeout", sut_ready_timeout, "default SUT readiness timeout");
+  std::string local_metrics = "127.0.0.1:0";
+  app.add_option("--local-agent-metrics", local_metrics,
+                 "metrics address of local agents (port 0: any free port; empty: none)");
   CLI11_PARSE(app, argc, argv);
   absl::Duration calibration_d, ready_d;
   if (!absl::ParseDuration(calibration, &calibration_d) || calibration_d < absl::ZeroDuration()) {
@@ -92,6 +98,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Every store call is counted and timed; the health probe feeds netrig_store_up.
+  metrics::ControllerMetrics controller_metrics(NETRIG_VERSION,
+                                                store_url.substr(0, store_url.find(':')));
+  metrics::InstrumentedStore instrumented(*st, controller_metrics);
+  instrumented.Probe();
+
   agents::AgentRegistry registry(absl::Seconds(heartbeat_timeout_s));
   agents::TrialCoordinator coordinator(registry, {});
   agents::SessionService sessions(registry, coordinator);
@@ -100,6 +112,7 @@ int main(int argc, char** argv) {
   run_options.controller_version = NETRIG_VERSION;
   run_options.calibration_duration = calibration_d;
   run_options.sut_ready_timeout = ready_d;
+  run_options.metrics = &controller_metrics;
   std::unique_ptr<sut::NetnsSutProvider> netns;
   if (sut_provider == "netns") {
     netns = std::make_unique<sut::NetnsSutProvider>();
@@ -110,9 +123,10 @@ int main(int argc, char** argv) {
   local_options.binary = local_agents_bin;
   local_options.lcores = local_lcores;
   local_options.log_dir = results_dir.empty() ? "" : results_dir + "/agents";
+  local_options.metrics_address = local_metrics;
   local::LocalAgents local_agents(local_options);
   run_options.local_agents = &local_agents;
-  api::RunService runs(*st, registry, coordinator, run_options);
+  api::RunService runs(instrumented, registry, coordinator, run_options);
   api::ControllerServiceImpl user_api(runs);
 
   grpc::ServerBuilder builder;
@@ -120,6 +134,9 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 500);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(metrics::GrpcMetricsInterceptor(controller_metrics));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&sessions);
   builder.RegisterService(&user_api);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -133,7 +150,7 @@ int main(int argc, char** argv) {
     std::cerr << "netrig-controller: recovering runs: " << s.message() << "\n";
     return 1;
   }
-  api::RestServer rest_server(runs);
+  api::RestServer rest_server(runs, &controller_metrics);
   if (!rest.empty()) {
     const auto colon = rest.rfind(':');
     int rest_port = 0;
@@ -152,8 +169,13 @@ int main(int argc, char** argv) {
             << ", store " << store_url << "\n";
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
+  absl::Time last_probe = absl::Now();
   while (!g_stop.load()) {
     registry.Sweep(absl::Now());
+    if (absl::Now() - last_probe >= absl::Seconds(5)) {
+      instrumented.Probe();
+      last_probe = absl::Now();
+    }
     absl::SleepFor(absl::Milliseconds(200));
   }
   std::cerr << "netrig-controller: shutting down\n";

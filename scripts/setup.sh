@@ -11,7 +11,7 @@ PACKAGES=(
   prometheus-cpp-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libabsl-dev
   libxdp-dev libbpf-dev libsqlite3-dev libcpp-httplib-dev
-  etcd-server etcd-client frr chromium
+  etcd-server etcd-client frr chromium prometheus
   iproute2 ethtool procps python3 python3-jsonschema
   clang-14 libclang-rt-14-dev clang-format
 )

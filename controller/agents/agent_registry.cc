@@ -28,6 +28,12 @@ void AgentRegistry::Register(const v1::AgentCapabilities& caps,
   connections_[caps.agent_id()] = std::move(conn);
 }
 
+void AgentRegistry::Remove(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  agents_.erase(id);
+  connections_.erase(id);
+}
+
 void AgentRegistry::Heartbeat(const std::string& id, absl::Time now, const std::string& state) {
   absl::MutexLock lock(&mu_);
   auto it = agents_.find(id);

@@ -60,6 +60,9 @@ class AgentRegistry {
   void Release(const std::vector<std::string>& ids);
 
   std::vector<AgentRecord> List() const;
+  // Forgets an agent whose end was expected (a local agent stopped after its run): it is
+  // neither listed nor counted as unavailable afterwards. Its connection, if any, is dropped.
+  void Remove(const std::string& id);
   std::shared_ptr<AgentConnection> Connection(const std::string& id) const;
   void AddLostListener(LostListener listener);
 

@@ -20,11 +20,13 @@ void TrialCoordinator::InvalidateLocked(Pending& p, const std::string& reason) {
   }
 }
 
-absl::StatusOr<TrialOutcome> TrialCoordinator::Run(std::vector<AgentTrial> trials) {
+absl::StatusOr<TrialOutcome> TrialCoordinator::Run(std::vector<AgentTrial> trials,
+                                                   InterimListener on_interim) {
   if (trials.empty()) {
     return absl::InvalidArgumentError("a trial needs at least one agent");
   }
   auto pending = std::make_shared<Pending>();
+  pending->on_interim = std::move(on_interim);
   std::string trial_id;
   uint64_t longest_ns = 0;
   const uint64_t start_ns =
@@ -44,6 +46,10 @@ absl::StatusOr<TrialOutcome> TrialCoordinator::Run(std::vector<AgentTrial> trial
     *msg.mutable_start() = std::move(t.start);
     msg.mutable_start()->set_trial_id(trial_id);
     msg.mutable_start()->set_start_unix_ns(start_ns);
+    if (pending->on_interim) {
+      msg.mutable_start()->set_progress_interval_ns(
+          static_cast<uint64_t>(absl::ToInt64Nanoseconds(options_.progress_interval)));
+    }
     {
       absl::MutexLock lock(&mu_);
       command_to_trial_[msg.command_id()] = trial_id;
@@ -127,10 +133,20 @@ void TrialCoordinator::OnAck(const std::string& agent_id, const v1::CommandAck& 
 }
 
 void TrialCoordinator::OnBatch(const v1::FlowStatsBatch& batch) {
-  absl::MutexLock lock(&mu_);
-  auto it = pending_.find(batch.trial_id());
-  if (it == pending_.end() || !batch.final()) return;  // only final counters count
-  it->second->outcome.batches[batch.agent_id()] = batch;
+  InterimListener listener;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = pending_.find(batch.trial_id());
+    if (it == pending_.end()) return;
+    if (batch.final()) {
+      it->second->outcome.batches[batch.agent_id()] = batch;
+      return;
+    }
+    // Interim counters only feed live views: never results.
+    if (it->second->done || batch.elapsed_ns() == 0) return;
+    listener = it->second->on_interim;
+  }
+  if (listener) listener(batch);
 }
 
 void TrialCoordinator::OnAgentLost(const std::string& agent_id, const std::string& reason) {

@@ -5,6 +5,7 @@
 // configuration or a timeout invalidates it, with the reason. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -35,13 +36,20 @@ class TrialCoordinator {
     absl::Duration start_lead = absl::Milliseconds(300);  // common start = now + lead
     absl::Duration ack_timeout = absl::Seconds(5);
     absl::Duration report_slack = absl::Seconds(10);       // beyond duration + drain
+    absl::Duration progress_interval = absl::Seconds(1);   // interim batches, when listened to
   };
 
   TrialCoordinator(AgentRegistry& registry, Options options);
 
+  // Interim (non-final) batches of a running trial, for live views. Called on the session
+  // thread that received the batch, without the coordinator's lock; keep it short.
+  using InterimListener = std::function<void(const v1::FlowStatsBatch& batch)>;
+
   // Blocks until the trial is complete or invalid. Errors (not invalid trials) only for
-  // programming mistakes such as an empty trial.
-  absl::StatusOr<TrialOutcome> Run(std::vector<AgentTrial> trials);
+  // programming mistakes such as an empty trial. With `on_interim`, agents are asked for
+  // interim stream aggregates every `progress_interval` and each reaches the listener.
+  absl::StatusOr<TrialOutcome> Run(std::vector<AgentTrial> trials,
+                                   InterimListener on_interim = nullptr);
 
   // Cancels a running trial: TrialStop to every agent; the trial ends invalid ("cancelled").
   void Cancel(const std::string& trial_id);
@@ -58,6 +66,7 @@ class TrialCoordinator {
     std::map<std::string, bool> acked;  // agent -> acknowledged
     TrialOutcome outcome;
     bool done = false;
+    InterimListener on_interim;
   };
   void InvalidateLocked(Pending& p, const std::string& reason) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

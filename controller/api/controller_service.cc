@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "lib/common/metrics_endpoint.h"
 
 namespace netrig::controller::api {
 namespace {
@@ -58,7 +59,7 @@ grpc::Status ControllerServiceImpl::ValidateRun(grpc::ServerContext*,
 
 grpc::Status ControllerServiceImpl::SubmitRun(grpc::ServerContext*, const v1::SubmitRunRequest* req,
                                               v1::Run* resp) {
-  auto r = runs_.Submit(req->document());
+  auto r = runs_.Submit(req->document(), {req->labels().begin(), req->labels().end()});
   if (!r.ok()) return ToGrpc(r.status());
   *resp = *r;
   return grpc::Status::OK;
@@ -120,7 +121,23 @@ grpc::Status ControllerServiceImpl::WatchRun(grpc::ServerContext* ctx,
   return grpc::Status::CANCELLED;
 }
 
-RestServer::RestServer(RunService& runs) : runs_(runs), server_(std::make_unique<httplib::Server>()) {}
+RestServer::RestServer(RunService& runs, metrics::ControllerMetrics* metrics)
+    : runs_(runs), metrics_(metrics), server_(std::make_unique<httplib::Server>()) {}
+
+std::string PrometheusTargets(const std::vector<v1::AgentInfo>& agents) {
+  // [{"targets": ["host:port"], "labels": {"agent": "...", "pool": "..."}}, ...]
+  nlohmann::json out = nlohmann::json::array();
+  for (const v1::AgentInfo& a : agents) {
+    const std::string& address = a.capabilities().metrics_address();
+    if (address.empty()) continue;
+    const auto& labels = a.capabilities().labels();
+    const auto pool = labels.find("pool");
+    out.push_back({{"targets", {address}},
+                   {"labels",
+                    {{"agent", a.id()}, {"pool", pool == labels.end() ? "default" : pool->second}}}});
+  }
+  return out.dump();
+}
 
 RestServer::~RestServer() { Stop(); }
 
@@ -157,7 +174,7 @@ absl::StatusOr<int> RestServer::Start(const std::string& host, int port) {
   s.Post("/v1/runs", [&, parse, reply](const Request& req, Response& res) {
     v1::SubmitRunRequest in;
     if (auto st = parse(req, &in); !st.ok()) return Reply(res, st);
-    auto r = runs_.Submit(in.document());
+    auto r = runs_.Submit(in.document(), {in.labels().begin(), in.labels().end()});
     reply(res, r.ok() ? absl::StatusOr<std::string>(ToJson(*r)) : r.status());
   });
   s.Get("/v1/runs", [&, reply](const Request& req, Response& res) {
@@ -186,6 +203,15 @@ absl::StatusOr<int> RestServer::Start(const std::string& host, int port) {
     for (auto& a : runs_.Agents()) *out.add_agents() = std::move(a);
     reply(res, ToJson(out));
   });
+  if (metrics_ != nullptr) {
+    s.Get("/metrics", [this](const Request&, Response& res) {
+      res.set_content(common::SerializeMetrics(*metrics_->registry()),
+                      "text/plain; version=0.0.4; charset=utf-8");
+    });
+    s.Get("/v1/prometheus/targets", [this](const Request&, Response& res) {
+      res.set_content(PrometheusTargets(runs_.Agents()), "application/json");
+    });
+  }
   s.set_error_handler([](const Request& req, Response& res) {
     if (res.body.empty()) {
       Reply(res, absl::Status(res.status == 404 ? absl::StatusCode::kNotFound

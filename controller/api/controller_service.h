@@ -15,6 +15,9 @@ namespace netrig::controller::api {
 
 grpc::Status ToGrpc(const absl::Status& s);
 
+// Prometheus http_sd_configs answer for these agents (those that report a metrics address).
+std::string PrometheusTargets(const std::vector<v1::AgentInfo>& agents);
+
 class ControllerServiceImpl final : public v1::ControllerService::Service {
  public:
   explicit ControllerServiceImpl(RunService& runs) : runs_(runs) {}
@@ -39,10 +42,11 @@ class ControllerServiceImpl final : public v1::ControllerService::Service {
 // REST: POST /v1/runs:validate, POST /v1/runs, GET /v1/runs, GET /v1/runs/{id},
 // POST /v1/runs/{id}:cancel, GET /v1/runs/{id}/results, GET /v1/agents. Bodies and answers are
 // the proto messages as JSON; errors are {"code": ..., "message": ...} with the HTTP status of
-// the gRPC code.
+// the gRPC code. With metrics: GET /metrics (Prometheus text) and GET /v1/prometheus/targets
+// (Prometheus HTTP service discovery: every registered agent that serves metrics).
 class RestServer {
  public:
-  RestServer(RunService& runs);
+  explicit RestServer(RunService& runs, metrics::ControllerMetrics* metrics = nullptr);
   ~RestServer();
   // Binds host:port (port 0: any) and serves on a background thread. Returns the bound port.
   absl::StatusOr<int> Start(const std::string& host, int port);
@@ -50,6 +54,7 @@ class RestServer {
 
  private:
   RunService& runs_;
+  metrics::ControllerMetrics* metrics_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

@@ -1,5 +1,6 @@
 #include "controller/api/run_service.h"
 
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "controller/api/live_view.h"
 #include "controller/report/report.h"
 #include "controller/store/keys.h"
 #include "lib/common/status_macros.h"
@@ -127,9 +129,16 @@ absl::Status RunService::Start() {
   // A run recorded as Running belongs to a controller that died: its trials are stored, but
   // nobody is driving it any more.
   ASSIGN_OR_RETURN(store::ListResult all, store_.List(keys::RunsPrefix()));
+  std::vector<v1::Run> stored;
   for (const store::KeyValue& kv : all.kvs) {
     if (kv.key.find('/', keys::RunsPrefix().size()) != std::string::npos) continue;  // trials
     ASSIGN_OR_RETURN(v1::Run run, ParseRun(kv));
+    stored.push_back(std::move(run));
+  }
+  // Run counters are totals over the stored history (docs/metrics.md): rebuilt before the
+  // first scrape can see them, so a restart is not a counter reset.
+  if (options_.metrics != nullptr) options_.metrics->Rebuild(stored);
+  for (const v1::Run& run : stored) {
     if (run.test_run().status().phase() == kRunning) {
       Finish(run.id(), kInterrupted, "", "interrupted: the controller restarted during the run",
              "ControllerRestarted", /*report=*/true);
@@ -137,12 +146,14 @@ absl::Status RunService::Start() {
   }
   RemoveOrphanSuts();
   scheduler_ = std::thread([this] { SchedulerLoop(); });
+  if (options_.metrics != nullptr) options_.metrics->SetLeader(true);
   return absl::OkStatus();
 }
 
 void RunService::Stop() {
   if (stop_.exchange(true)) return;
   if (scheduler_.joinable()) scheduler_.join();
+  if (options_.metrics != nullptr) options_.metrics->SetLeader(false);
   std::vector<std::shared_ptr<Active>> active;
   {
     absl::MutexLock lock(&mu_);
@@ -170,8 +181,21 @@ v1::ValidateRunResponse RunService::Validate(const std::string& document) const 
   return out;
 }
 
-absl::StatusOr<v1::Run> RunService::Submit(const std::string& document) {
-  const spec::ParseResult parsed = spec::ParseTestRun(document);
+absl::StatusOr<v1::Run> RunService::Submit(const std::string& document,
+                                           const std::map<std::string, std::string>& labels) {
+  spec::ParseResult parsed = spec::ParseTestRun(document);
+  auto& meta_labels = *parsed.object.mutable_metadata()->mutable_labels();
+  for (const auto& [k, v] : labels) meta_labels.insert({k, v});
+  if (const auto t = meta_labels.find(kTriggerLabel); t != meta_labels.end()) {
+    static const std::set<std::string> kTriggers = {"manual", "ci", "schedule", "webhook",
+                                                    "operator"};
+    if (kTriggers.count(t->second) == 0) {
+      parsed.errors.push_back({absl::StrCat("metadata.labels[\"", kTriggerLabel, "\"]"),
+                               absl::StrCat("\"", t->second,
+                                            "\" is not one of manual, ci, schedule, webhook, "
+                                            "operator")});
+    }
+  }
   if (!parsed.errors.empty()) {
     std::vector<std::string> lines;
     for (const spec::FieldError& e : parsed.errors) lines.push_back(e.ToString());
@@ -281,11 +305,12 @@ void RunService::Finish(const std::string& id, const std::string& phase,
       }
     }
   }
-  (void)Update(id, [&](v1::Run& run) {
+  auto stored = Update(id, [&](v1::Run& run) {
     finish(run);
     if (!report_url.empty()) run.mutable_test_run()->mutable_status()->set_report_url(report_url);
   });
   DeleteQueueEntry(id);
+  if (stored.ok() && options_.metrics != nullptr) options_.metrics->RunFinished(*stored);
 }
 
 absl::StatusOr<v1::Run> RunService::Cancel(const std::string& id, const std::string& reason) {
@@ -353,6 +378,7 @@ std::vector<v1::AgentInfo> RunService::Agents() const {
 }
 
 void RunService::SchedulerLoop() {
+  absl::Time last_gauges = absl::InfinitePast();
   while (!stop_.load()) {
     auto queue = store_.List(keys::QueuePrefix());
     if (queue.ok()) {
@@ -377,6 +403,10 @@ void RunService::SchedulerLoop() {
           ++it;
         }
       }
+    }
+    if (absl::Now() - last_gauges >= absl::Seconds(1)) {
+      UpdateGauges();
+      last_gauges = absl::Now();
     }
     const absl::Time until = absl::Now() + options_.schedule_interval;
     while (absl::Now() < until && !stop_.load()) absl::SleepFor(absl::Milliseconds(20));
@@ -452,7 +482,9 @@ bool RunService::TryStart(const std::string& id) {
     return false;
   }
   DeleteQueueEntry(id);
+  if (options_.metrics != nullptr) options_.metrics->RunStarted(*started);
   auto active = std::make_shared<Active>();
+  active->level = started->test_run().spec().level();
   absl::MutexLock lock(&mu_);
   active->agents = agent_ids;
   active_[id] = active;
@@ -518,9 +550,11 @@ RunService::Ending RunService::Benchmark(const std::string& id, Active& active,
     return absl::StrCat(test, "/", size, "/", dir);
   };
   run::ExecutorCallbacks cb;
+  LiveView live;
   cb.on_trial = [&](const v1::TrialRecord& t, const agents::TrialOutcome& outcome) {
-    case_seconds[case_key(t.test(), t.frame_size(), t.direction())] +=
-        absl::ToDoubleSeconds(absl::Now() - trial_started);
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - trial_started);
+    case_seconds[case_key(t.test(), t.frame_size(), t.direction())] += seconds;
+    if (options_.metrics != nullptr) options_.metrics->TrialDone(t.test(), t.valid(), seconds);
     std::string bytes;
     t.SerializeToString(&bytes);
     (void)store_.Put(keys::Trial(id, ++trial_no), bytes);
@@ -534,7 +568,16 @@ RunService::Ending RunService::Benchmark(const std::string& id, Active& active,
       active.cancel.store(true);
     }
     (void)Update(id, [&](v1::Run& r) { *r.mutable_test_run()->mutable_status()->mutable_progress() = p; });
+    if (options_.metrics != nullptr && p.frame_sizes_total() > 0) {
+      options_.metrics->SetProgress(id, static_cast<double>(p.frame_sizes_done()) /
+                                            static_cast<double>(p.frame_sizes_total()));
+    }
   };
+  if (options_.metrics != nullptr) {
+    cb.on_live = [&](const std::vector<run::LiveSample>& samples) {
+      for (const metrics::LiveStream& s : live.Update(samples)) options_.metrics->SetLive(id, s);
+    };
+  }
   auto executor = run::Rfc2544Executor::Create(*plan, ports, coordinator_, cb);
   if (!executor.ok()) {
     e.summary = std::string(executor.status().message());
@@ -579,7 +622,99 @@ RunService::Ending RunService::Benchmark(const std::string& id, Active& active,
   (void)Update(id, [&](v1::Run& r) {
     *r.mutable_test_run()->mutable_status()->mutable_results() = {results->begin(), results->end()};
   });
-  return Verdict(outcomes, *results);
+  Ending verdict = Verdict(outcomes, *results);
+  if (verdict.verdict == "Pass") CompareWithBaseline(*run, *results, verdict);
+  return verdict;
+}
+
+void RunService::CompareWithBaseline(const v1::Run& run,
+                                     const std::vector<v1::TestRunResult>& results,
+                                     Ending& e) const {
+  auto plan = spec::CompileTestRun(run.test_run());
+  if (!plan.ok() || plan->verdict.baseline == spec::VerdictPlan::Baseline::kNone) return;
+  // The baseline: a named run, or the latest passing run of the same test (metadata.name,
+  // else generateName) against the same SUT template.
+  std::optional<v1::Run> base;
+  if (plan->verdict.baseline == spec::VerdictPlan::Baseline::kRun) {
+    auto b = Get(plan->verdict.baseline_run_id);
+    if (!b.ok()) {
+      e.summary += absl::StrCat("; baseline ", plan->verdict.baseline_run_id, " not found");
+      return;
+    }
+    base = *b;
+  } else {
+    const auto test_of = [](const v1::Run& r) {
+      const v1::ObjectMeta& m = r.test_run().metadata();
+      return m.name().empty() ? m.generate_name() : m.name();
+    };
+    auto all = List(kSucceeded, 0);
+    if (!all.ok()) return;
+    for (const v1::Run& r : *all) {
+      if (r.id() == run.id() || r.test_run().status().verdict() != "Pass" ||
+          test_of(r) != test_of(run) ||
+          r.test_run().spec().sut().template_() != run.test_run().spec().sut().template_()) {
+        continue;
+      }
+      const auto key = [](const v1::Run& x) {
+        return std::make_pair(x.test_run().status().completion_time(), x.id());
+      };
+      if (!base || key(r) > key(*base)) base = r;
+    }
+    if (!base) {
+      e.summary += "; no passing run of this test yet: this one becomes the baseline";
+      return;
+    }
+  }
+  // Higher is better for every compared figure.
+  const double limit = plan->verdict.max_regression_pct;
+  std::vector<std::string> regressions;
+  for (const v1::TestRunResult& now : results) {
+    if (now.metric() != "throughput_fps" && now.metric() != "b2b_frames") continue;
+    for (const v1::TestRunResult& then : base->test_run().status().results()) {
+      if (then.metric() != now.metric() || then.test() != now.test() ||
+          then.frame_size() != now.frame_size() || then.direction() != now.direction() ||
+          then.value() <= 0) {
+        continue;
+      }
+      const double drop_pct = 100.0 * (then.value() - now.value()) / then.value();
+      if (drop_pct > limit) {
+        regressions.push_back(absl::StrFormat("%s %s %u B: %.0f is %.1f%% below %.0f",
+                                              now.direction(), now.metric(), now.frame_size(),
+                                              now.value(), drop_pct, then.value()));
+      }
+    }
+  }
+  if (regressions.empty()) {
+    e.summary += absl::StrFormat("; within %.1f%% of baseline %s", limit, base->id());
+    return;
+  }
+  e.verdict = "Regressed";
+  e.phase = kFailed;
+  e.reason = "Regressed";
+  e.summary = absl::StrFormat("regressed against baseline %s (max %.1f%%): %s", base->id(), limit,
+                              absl::StrJoin(regressions, "; "));
+}
+
+void RunService::UpdateGauges() {
+  if (options_.metrics == nullptr) return;
+  std::map<std::string, int> queued, running;
+  auto queue = store_.List(keys::QueuePrefix());
+  if (queue.ok()) {
+    for (const store::KeyValue& kv : queue->kvs) {
+      auto r = store_.Get(keys::Run(kv.value));
+      if (!r.ok()) continue;
+      auto run = ParseRun(*r);
+      if (run.ok()) ++queued[run->test_run().spec().level().empty() ? "L1" : run->test_run().spec().level()];
+    }
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, a] : active_) {
+      if (!a->done.load()) ++running[a->level.empty() ? "L1" : a->level];
+    }
+  }
+  options_.metrics->SetQueue(queued, running);
+  options_.metrics->SetAgents(Agents());
 }
 
 RunService::Ending RunService::Verdict(const std::vector<v1::TestOutcome>& outcomes,
@@ -635,8 +770,10 @@ bool RunService::TryStartWithSut(const std::string& id, const v1::Run& run) {
   });
   if (!started.ok()) return false;
   DeleteQueueEntry(id);
+  if (options_.metrics != nullptr) options_.metrics->RunStarted(*started);
   auto active = std::make_shared<Active>();
   active->uses_sut = true;
+  active->level = started->test_run().spec().level();
   absl::MutexLock lock(&mu_);
   active_[id] = active;
   active->thread = std::thread([this, id, active] { ExecuteWithSut(id, active); });
@@ -676,6 +813,7 @@ void RunService::ExecuteWithSut(std::string id, std::shared_ptr<Active> active) 
   // machine as it was.
   registry_.Release(active->agents);
   if (options_.local_agents != nullptr) options_.local_agents->Stop(agent);
+  if (!agent.id.empty()) registry_.Remove(agent.id);  // a local agent's end is expected
   if (instance.has_value()) {
     absl::Status destroyed = options_.sut_provider->Destroy(*instance);
     SetStatusCondition(id, "SutReady", "False", destroyed.ok() ? "Destroyed" : "DestroyFailed",

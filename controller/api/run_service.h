@@ -17,12 +17,17 @@
 #include "controller/agents/agent_registry.h"
 #include "controller/agents/trial_coordinator.h"
 #include "controller/local/local_agents.h"
+#include "controller/metrics/controller_metrics.h"
 #include "controller/run/rfc2544_executor.h"
 #include "controller/sut/sut_provider.h"
 #include "controller/store/state_store.h"
 #include "proto/netrig/v1/controller.pb.h"
 
 namespace netrig::controller::api {
+
+// Run labels the metrics read (docs/metrics.md).
+inline constexpr char kTriggerLabel[] = "netrig.io/trigger";
+inline constexpr char kSuiteLabel[] = "netrig.io/suite";
 
 // Phase names.
 inline constexpr char kPending[] = "Pending";
@@ -51,6 +56,8 @@ struct RunServiceOptions {
   absl::Duration calibration_duration = absl::Seconds(1);
   double calibration_floor_fps = 1000;
   std::string controller_version;
+  // Prometheus metrics (docs/metrics.md); null: none.
+  metrics::ControllerMetrics* metrics = nullptr;
 };
 
 class RunService {
@@ -66,7 +73,9 @@ class RunService {
 
   v1::ValidateRunResponse Validate(const std::string& document) const;
   // InvalidArgument with every field error, one per line.
-  absl::StatusOr<v1::Run> Submit(const std::string& document);
+  // `labels` are added to metadata.labels where the document has none of that key.
+  absl::StatusOr<v1::Run> Submit(const std::string& document,
+                                 const std::map<std::string, std::string>& labels = {});
   absl::StatusOr<v1::Run> Get(const std::string& id) const;
   // Also returns the store revision of the record (for watching).
   absl::StatusOr<v1::Run> Get(const std::string& id, int64_t* revision) const;
@@ -84,6 +93,7 @@ class RunService {
     std::string cancel_reason;
     std::vector<std::string> agents;
     bool uses_sut = false;
+    std::string level;  // for netrig_runs_running
     std::atomic<bool> done{false};  // the thread finished: reapable
     std::thread thread;
   };
@@ -114,6 +124,12 @@ class RunService {
                                                               std::string* reason);
   static Ending Verdict(const std::vector<v1::TestOutcome>& outcomes,
                         const std::vector<v1::TestRunResult>& results);
+  // spec.verdict: a passing run whose throughput or back-to-back figures fall more than
+  // maxRegression below its baseline's becomes Regressed.
+  void CompareWithBaseline(const v1::Run& run, const std::vector<v1::TestRunResult>& results,
+                           Ending& e) const;
+  // Queue and running counts by level, agents by pool and state (scheduler tick).
+  void UpdateGauges();
   void FillFingerprint(const v1::Run& run, const std::vector<run::BoundPort>& ports,
                        v1::RunFingerprint& fingerprint) const;
   absl::StatusOr<std::vector<run::BoundPort>> BindLocalPorts(

@@ -43,6 +43,10 @@ std::vector<std::string> LocalAgents::Command(const std::string& id,
   std::vector<std::string> argv = {options_.binary, "serve",    "--controller", options_.controller,
                                    "--id",          id,         "--label",      "pool=local",
                                    "--lcores",      options_.lcores};
+  if (!options_.metrics_address.empty()) {
+    argv.push_back("--metrics-address");
+    argv.push_back(options_.metrics_address);
+  }
   for (const LocalPort& p : ports) {
     std::string port = absl::StrCat("name=", p.name, ",pmd=", pmd, ",iface=", p.ifname);
     if (p.speed_bps != 0) absl::StrAppend(&port, ",speed=", p.speed_bps);

@@ -26,6 +26,9 @@ struct LocalAgentsOptions {
   std::string controller;    // host:port the agents dial
   std::string lcores = "0,1";
   std::string log_dir;       // agent-<id>.log goes here; empty: /tmp
+  // Passed as --metrics-address (host:0: any free port; the agent reports what it bound).
+  // Empty: the agents serve no metrics.
+  std::string metrics_address;
   absl::Duration stop_grace = absl::Seconds(5);  // SIGTERM, then SIGKILL
 };
 

@@ -214,6 +214,34 @@ TrialResult Rfc2544Executor::Aggregate(const Direction& d, const agents::TrialOu
   return r;
 }
 
+agents::TrialCoordinator::InterimListener Rfc2544Executor::InterimListener(
+    const Direction& d) const {
+  if (!callbacks_.on_live) return nullptr;
+  return [this, &d](const v1::FlowStatsBatch& batch) {
+    std::vector<LiveSample> samples;
+    for (const v1::StreamStats& st : batch.streams()) {
+      const bool reverse = st.stream() == StreamName(true);
+      if (!reverse && st.stream() != StreamName(false)) continue;
+      const BoundPort* from = reverse ? d.to : d.from;
+      const BoundPort* to = reverse ? d.from : d.to;
+      LiveSample s;
+      s.stream = absl::StrCat(from->role, "-", to->role);
+      s.port = from->role;
+      s.sender = batch.agent_id() == from->agent_id && !st.tx_port().empty();
+      s.receiver = batch.agent_id() == to->agent_id;
+      s.elapsed_s = static_cast<double>(batch.elapsed_ns()) / 1e9;
+      s.tx_packets = st.tx_packets();
+      s.rx_packets = st.rx_packets();
+      s.target_fps = st.target_frames_per_second();
+      s.latency_p50_ns = st.latency_p50_ns();
+      s.latency_p99_ns = st.latency_p99_ns();
+      s.latency_p999_ns = st.latency_p999_ns();
+      samples.push_back(std::move(s));
+    }
+    if (!samples.empty()) callbacks_.on_live(samples);
+  };
+}
+
 absl::StatusOr<std::vector<v1::TestRunResult>> Rfc2544Executor::Run(
     const std::atomic<bool>& cancel) {
   std::vector<v1::TestRunResult> results;
@@ -252,7 +280,8 @@ absl::StatusOr<std::vector<v1::TestRunResult>> Rfc2544Executor::Run(
         callbacks_.on_progress(p);
       }
       const absl::Time started = absl::Now();
-      ASSIGN_OR_RETURN(agents::TrialOutcome outcome, coordinator_->Run(BuildTrial(d, *req)));
+      ASSIGN_OR_RETURN(agents::TrialOutcome outcome,
+                       coordinator_->Run(BuildTrial(d, *req), InterimListener(d)));
       const TrialResult result = Aggregate(d, outcome);
       last_loss = methodology::FrameLossPercent(result.tx_frames, result.rx_frames);
       const absl::Status recorded = d.engine->Record(*req, result);

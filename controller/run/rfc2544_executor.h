@@ -32,10 +32,25 @@ struct BoundPort {
   std::string gateway_mac;
 };
 
+// One stream's live counters during a trial, as one agent reported them.
+struct LiveSample {
+  std::string stream;      // "west-east": the direction frames travel
+  std::string port;        // the TX port role ("west")
+  bool sender = false;     // reported by the agent that transmits the stream (tx counters)
+  bool receiver = false;   // reported by the agent that receives it (rx counters)
+  double elapsed_s = 0;    // since the trial's start
+  uint64_t tx_packets = 0, rx_packets = 0;
+  double target_fps = 0;
+  uint64_t latency_p50_ns = 0, latency_p99_ns = 0, latency_p999_ns = 0;
+};
+
 struct ExecutorCallbacks {
   // Every trial as it ends, with the agents' final per-flow counters (`outcome.batches`).
   std::function<void(const v1::TrialRecord&, const agents::TrialOutcome& outcome)> on_trial;
   std::function<void(const v1::TestRunProgress&)> on_progress;
+  // Live view of the trial in progress, from the agents' interim reports (about every second):
+  // one entry per stream and reporting agent. Never used for results.
+  std::function<void(const std::vector<LiveSample>&)> on_live;
 };
 
 class Rfc2544Executor {
@@ -73,6 +88,8 @@ class Rfc2544Executor {
 
  private:
   Rfc2544Executor() = default;
+  // Turns the agents' interim batches of a trial in direction `d` into live samples.
+  agents::TrialCoordinator::InterimListener InterimListener(const Direction& d) const;
 
   spec::RunPlan plan_;
   std::vector<BoundPort> ports_;

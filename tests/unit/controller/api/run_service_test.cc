@@ -13,7 +13,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "controller/metrics/controller_metrics.h"
 #include "controller/store/keys.h"
+#include "lib/common/metrics_endpoint.h"
 #include "controller/store/memory_store.h"
 #include "controller/sut/sut_provider.h"
 
@@ -54,7 +56,12 @@ class SimulatedAgent : public agents::AgentConnection {
       ss->set_stream(s.name());
       const uint64_t tx = s.max_packets() != 0 ? s.max_packets()
                                                : static_cast<uint64_t>(std::llround(s.rate().value() * seconds));
-      const uint64_t cap = static_cast<uint64_t>(limit_fps_ * seconds);
+      double limit;
+      {
+        absl::MutexLock lock(&mu_);
+        limit = limit_fps_;
+      }
+      const uint64_t cap = static_cast<uint64_t>(limit * seconds);
       ss->set_tx_packets(tx);
       ss->set_unique_packets(std::min(tx, cap));
       ss->set_latency_min_ns(1000);
@@ -66,6 +73,10 @@ class SimulatedAgent : public agents::AgentConnection {
       f->set_tx_packets(tx);
     }
     coordinator_.OnBatch(b);
+  }
+  void SetLimit(double fps) {
+    absl::MutexLock lock(&mu_);
+    limit_fps_ = fps;
   }
   void Hold(bool h) {
     absl::MutexLock lock(&mu_);
@@ -494,6 +505,121 @@ TEST_F(RunServiceTest, SelfCalibrationGoesToTheFingerprint) {
   for (const auto& o : results->outcomes()) EXPECT_EQ(o.state(), "passed");
   EXPECT_EQ(results->run().id(), run->id());
   std::filesystem::remove_all(results_dir_);
+}
+
+
+std::string BaselineSpec(const std::string& name, const std::string& version,
+                         const std::string& baseline) {
+  return R"(apiVersion: netrig.io/v1alpha1
+kind: TestRun
+metadata: {name: )" + name + R"(, labels: {netrig.io/suite: nightly}}
+spec:
+  level: L2
+  sut: {template: linux-router, version: ")" + version + R"("}
+  ports:
+    - {name: west, agent: {pool: default}, speed: 1G}
+    - {name: east, agent: {pool: default}, speed: 1G}
+  benchmark:
+    rfc2544:
+      tests: [throughput]
+      frameSizes: [1518]
+      trialDuration: 1s
+      resolution: 0.1
+      traffic: [{from: west, to: east, flows: 4}]
+      waits: {drain: 0s, settle: 0s}
+  verdict: {baseline: )" + baseline + R"(, maxRegression: 5%}
+)";
+}
+
+// Counter value of one series in the exposition text ("" labels: the first matching name).
+double Sample(const std::string& text, const std::string& series) {
+  const auto pos = text.find("\n" + series + " ");
+  if (pos == std::string::npos) return -1;
+  return std::stod(text.substr(pos + series.size() + 2));
+}
+
+TEST_F(RunServiceTest, BaselineRegressionIsJudgedAndCountedAndRebuiltAfterRestart) {
+  AddAgent("sim", 50'000);
+  metrics::ControllerMetrics m("test", "memory");
+  StartService([&](RunServiceOptions& o) { o.metrics = &m; });
+  const auto run = [&](const std::string& version, const std::string& baseline) {
+    auto r = runs_->Submit(BaselineSpec("base", version, baseline), {{kTriggerLabel, "ci"}});
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? WaitTerminal(r->id()) : v1::Run();
+  };
+  const v1::Run first = run("1.0", "last-pass");
+  EXPECT_EQ(first.test_run().status().verdict(), "Pass");
+  EXPECT_NE(first.test_run().status().summary().find("becomes the baseline"), std::string::npos)
+      << first.test_run().status().summary();
+  EXPECT_EQ(first.test_run().metadata().labels().at(kTriggerLabel), "ci");
+
+  agents_["sim"]->SetLimit(30'000);  // 40 % slower than the baseline's 50 kfps
+  const v1::Run slow = run("1.1", "last-pass");
+  EXPECT_EQ(slow.test_run().status().verdict(), "Regressed");
+  EXPECT_EQ(slow.test_run().status().phase(), kFailed);
+  EXPECT_NE(slow.test_run().status().summary().find(first.id()), std::string::npos)
+      << slow.test_run().status().summary();
+  const v1::Run again = run("1.1", "last-pass");  // reproduces: confirms the first flag
+  EXPECT_EQ(again.test_run().status().verdict(), "Regressed");
+
+  agents_["sim"]->SetLimit(49'000);  // 2 % below: within 5 %
+  const v1::Run ok = run("1.1", first.id());
+  EXPECT_EQ(ok.test_run().status().verdict(), "Pass") << ok.test_run().status().summary();
+  EXPECT_NE(ok.test_run().status().summary().find("within 5.0% of baseline " + first.id()),
+            std::string::npos)
+      << ok.test_run().status().summary();
+
+  const std::string text = "\n" + common::SerializeMetrics(*m.registry());
+  const std::string labels = R"(level="L2",phase="Succeeded",suite="nightly",sut="linux-router",trigger="ci",verdict="Pass")";
+  EXPECT_EQ(Sample(text, "netrig_runs_total{" + labels + "}"), 2) << text;
+  EXPECT_EQ(Sample(text, R"(netrig_regressions_detected_total{level="L2",suite="nightly",sut="linux-router"})"), 2);
+  EXPECT_EQ(Sample(text, R"(netrig_failures_flagged_total{level="L2",suite="nightly"})"), 2);
+  EXPECT_EQ(Sample(text, R"(netrig_failures_confirmed_total{level="L2",suite="nightly"})"), 1);
+  EXPECT_EQ(Sample(text, R"(netrig_failures_dismissed_total{level="L2",suite="nightly"})"), 1);
+  EXPECT_EQ(Sample(text, R"(netrig_sut_versions_tested_total{sut="linux-router"})"), 2);
+  EXPECT_EQ(Sample(text, R"(netrig_sut_versions_passed_total{level="L2",sut="linux-router"})"), 2);
+  EXPECT_EQ(Sample(text, R"(netrig_trials_total{test="throughput",valid="true"})"),
+            [&] {
+              int n = 0;
+              for (const v1::Run* r : {&first, &slow, &again, &ok}) n += runs_->Results(r->id())->trials_size();
+              return n;
+            }());
+  EXPECT_EQ(text.find("netrig_run_stream_"), std::string::npos) << "live series outlived the runs";
+  EXPECT_EQ(text.find("netrig_run_progress_ratio{"), std::string::npos);
+
+  // A new controller on the same store rebuilds the same totals before it serves anything.
+  runs_->Stop();
+  metrics::ControllerMetrics rebuilt("test", "memory");
+  runs_ = std::make_unique<RunService>(*store_, registry_, coordinator_, [&] {
+    RunServiceOptions o;
+    o.metrics = &rebuilt;
+    o.calibration_duration = absl::ZeroDuration();
+    return o;
+  }());
+  ASSERT_TRUE(runs_->Start().ok());
+  const std::string again_text = "\n" + common::SerializeMetrics(*rebuilt.registry());
+  for (const std::string& series :
+       {"netrig_runs_total{" + labels + "}",
+        std::string(R"(netrig_failures_confirmed_total{level="L2",suite="nightly"})"),
+        std::string(R"(netrig_failures_dismissed_total{level="L2",suite="nightly"})"),
+        std::string(R"(netrig_sut_versions_tested_total{sut="linux-router"})"),
+        std::string(R"(netrig_run_duration_seconds_count{level="L2",suite="nightly",sut="linux-router"})")}) {
+    EXPECT_EQ(Sample(again_text, series), Sample(text, series)) << series;
+  }
+  runs_.reset();  // before the metrics it reports to
+  std::filesystem::remove_all(results_dir_);
+}
+
+TEST_F(RunServiceTest, UnknownTriggerLabelIsRejectedWithItsPath) {
+  StartService();
+  auto r = runs_->Submit(Spec("t", "L1"), {{kTriggerLabel, "cron"}});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find(R"(metadata.labels["netrig.io/trigger"]: "cron" is not one of)"),
+            std::string::npos)
+      << r.status();
+  auto list = runs_->List("", 0);
+  ASSERT_TRUE(list.ok());
+  EXPECT_TRUE(list->empty());
 }
 
 }  // namespace
