@@ -113,6 +113,19 @@ TEST(TestRunParseTest, FullExampleIsRfcConformant) {
   EXPECT_TRUE(plan->deviations.empty());
 }
 
+TEST(TestRunParseTest, CiGateExampleHasABaselineAndASuite) {
+  const std::string text = ReadExample("ci-regression-gate.yaml");
+  ASSERT_FALSE(text.empty());
+  ParseResult r = ParseTestRun(text);
+  EXPECT_THAT(Strings(r.errors), IsEmpty());
+  absl::StatusOr<RunPlan> plan = CompileTestRun(r.object);
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  EXPECT_EQ(plan->verdict.baseline, VerdictPlan::Baseline::kLastPass);
+  EXPECT_EQ(plan->verdict.max_regression_pct, 5);
+  EXPECT_EQ(plan->level, Level::kL1);
+  EXPECT_EQ(r.object.metadata().labels().at("netrig.io/suite"), "per-commit");
+}
+
 TEST(TestRunParseTest, JsonEquivalentGivesTheSameProto) {
   constexpr char kJson[] = R"({
   "apiVersion": "netrig.io/v1alpha1", "kind": "TestRun",
