@@ -4,13 +4,14 @@
 //   netrig-agent run --port name=p0,pmd=net_ring
 //                    --stream tx=p0,flows=16,size=64,rate=10% --duration 2s
 //   netrig-agent serve --controller 127.0.0.1:7400 --id a1 --port name=west,pmd=...
-//                                                          trials from the controller
+//                      [--metrics-address 0.0.0.0:9465]   trials from the controller
 //
 // Exit codes: 0 success; 2 invalid configuration (the message names the field); 1 runtime
 // failure (DPDK, ports); 130 interrupted.
 #include <unistd.h>
 
 #include <csignal>
+#include <memory>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -20,9 +21,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "agent/control/agent_metrics.h"
 #include "agent/control/config_loader.h"
 #include "agent/control/controller_client.h"
 #include "agent/control/standalone.h"
+#include "lib/common/metrics_endpoint.h"
 
 namespace {
 
@@ -134,7 +137,7 @@ int RunCommand(const CommonFlags& common, const std::vector<std::string>& stream
 }
 
 int ServeCommand(const CommonFlags& common, netrig::agent::control::ClientOptions client,
-                 const std::vector<std::string>& labels) {
+                 const std::vector<std::string>& labels, const std::string& metrics_address) {
   netrig::v1::StandaloneRun spec;
   if (int rc = common.Load(spec); rc != 0) return rc;
   if (absl::Status s = netrig::agent::control::ValidatePorts(spec.ports()); !s.ok()) {
@@ -165,9 +168,23 @@ int ServeCommand(const CommonFlags& common, netrig::agent::control::ClientOption
     std::cerr << "netrig-agent: " << runtime.status().message() << "\n";
     return ExitCodeFor(runtime.status());
   }
+  // Declared after the runtime: the endpoint stops serving (and scraping it) first.
+  std::shared_ptr<netrig::agent::control::AgentMetrics> metrics;
+  std::unique_ptr<netrig::common::MetricsEndpoint> endpoint;
+  if (!metrics_address.empty()) {
+    metrics = std::make_shared<netrig::agent::control::AgentMetrics>(**runtime, NETRIG_VERSION);
+    auto started = netrig::common::MetricsEndpoint::Start(metrics_address, metrics);
+    if (!started.ok()) {
+      std::cerr << "netrig-agent: --metrics-address: " << started.status().message() << "\n";
+      return ExitCodeFor(started.status());
+    }
+    endpoint = std::move(*started);
+    client.metrics_address = endpoint->address();
+    std::cerr << "netrig-agent: metrics at http://" << endpoint->address() << "/metrics\n";
+  }
   std::cerr << "netrig-agent: agent " << client.agent_id << " serving controller " << client.target
             << "\n";
-  netrig::agent::control::ControllerClient(**runtime, client).Run(g_interrupt);
+  netrig::agent::control::ControllerClient(**runtime, client, metrics.get()).Run(g_interrupt);
   return 0;
 }
 
@@ -202,6 +219,9 @@ int main(int argc, char** argv) {
   serve->add_option("--controller", client.target, "controller address host:port");
   serve->add_option("--id", client.agent_id, "agent id (default: host name)");
   serve->add_option("--label", labels, "label key=value (repeatable)");
+  std::string metrics_address;
+  serve->add_option("--metrics-address", metrics_address,
+                    "serve Prometheus /metrics on host:port (port 0: any free port); default off");
 
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, OnSignal);
@@ -210,5 +230,5 @@ int main(int argc, char** argv) {
     return RunCommand(run_common, stream_flags, duration, drain, late, output, max_rows,
                       validate_only);
   }
-  return ServeCommand(serve_common, client, labels);
+  return ServeCommand(serve_common, client, labels, metrics_address);
 }

@@ -45,6 +45,51 @@ struct StreamRuntime {
   bool receive_only = false;
 };
 
+std::string StreamName(const v1::TrialStart& trial, size_t i) {
+  const std::string& name = trial.streams(static_cast<int>(i)).name();
+  return name.empty() ? absl::StrCat("s", i) : name;
+}
+
+// Stream aggregates read from the live counters while the lcores run: no per-flow entries
+// (per-flow state is the lcores' own until they stopped).
+v1::FlowStatsBatch InterimBatch(const v1::TrialStart& trial,
+                                const std::vector<StreamRuntime>& streams,
+                                const std::vector<std::unique_ptr<FlowTable>>& tables,
+                                const std::vector<io::PortInfo>& ports, uint64_t elapsed_ns) {
+  v1::FlowStatsBatch batch;
+  batch.set_trial_id(trial.trial_id());
+  batch.set_final(false);
+  batch.set_elapsed_ns(elapsed_ns);
+  for (size_t i = 0; i < streams.size(); ++i) {
+    const StreamRuntime& s = streams[i];
+    v1::StreamStats* ss = batch.add_streams();
+    ss->set_stream(StreamName(trial, i));
+    ss->set_tx_port(s.receive_only ? "" : ports[s.tx_port].name);
+    ss->set_flows(s.compiled.plan.flows);
+    ss->set_target_frames_per_second(s.compiled.frames_per_second);
+    if (s.engine) {
+      ss->set_tx_packets(s.engine->live_tx_packets());
+      ss->set_tx_bytes(s.engine->live_tx_bytes());
+    }
+    dataplane::LiveHistogramSnapshot latency;
+    uint64_t rx_packets = 0, rx_bytes = 0;
+    for (const auto& t : tables) {
+      const dataplane::LiveStreamRx& live = t->live(static_cast<uint32_t>(i));
+      rx_packets += live.packets.Read();
+      rx_bytes += live.bytes.Read();
+      latency.Add(live.latency);
+    }
+    ss->set_rx_packets(rx_packets);
+    ss->set_rx_bytes(rx_bytes);
+    if (latency.count() > 0) {
+      ss->set_latency_p50_ns(latency.Quantile(0.5));
+      ss->set_latency_p99_ns(latency.Quantile(0.99));
+      ss->set_latency_p999_ns(latency.Quantile(0.999));
+    }
+  }
+  return batch;
+}
+
 }  // namespace
 
 absl::StatusOr<io::PortSpec> ToPortSpec(const v1::PortConfig& p, const std::string& path) {
@@ -131,6 +176,11 @@ absl::StatusOr<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(
     specs.push_back(spec);
   }
   ASSIGN_OR_RETURN(rt->session_, io::EalSession::Create(eal));
+  {
+    absl::MutexLock lock(&rt->stats_mu_);
+    rt->busy_tsc_totals_.assign(rt->session_->worker_lcores().size(), 0);
+  }
+  absl::MutexLock ports_lock(&rt->ports_mu_);
   for (size_t i = 0; i < specs.size(); ++i) {
     auto port = io::OpenPort(specs[i], static_cast<int>(i), rt->max_frame_[i]);
     if (!port.ok()) {
@@ -143,9 +193,71 @@ absl::StatusOr<std::unique_ptr<AgentRuntime>> AgentRuntime::Create(
 }
 
 AgentRuntime::~AgentRuntime() {
+  absl::MutexLock lock(&ports_mu_);
   for (io::PortInfo& p : ports_) {
     io::ClosePort(p);
   }
+  ports_closed_ = true;
+}
+
+void AgentRuntime::SetLiveTrial(const std::vector<std::unique_ptr<Worker>>* workers,
+                                uint32_t streams) {
+  absl::MutexLock lock(&stats_mu_);
+  if (workers == nullptr && live_workers_ != nullptr) {
+    // The lcores stopped: their final counters become part of the totals in the same critical
+    // section that hides them, so a reader never sees a total go down.
+    for (size_t w = 0; w < live_workers_->size() && w < busy_tsc_totals_.size(); ++w) {
+      const dataplane::LcoreCounters& k = (*live_workers_)[w]->counters();
+      busy_tsc_totals_[w] += k.busy_tsc.Read();
+      anomaly_totals_.tx_alloc_fail += k.tx_alloc_fail.Read();
+      anomaly_totals_.tx_ring_full += k.tx_ring_full.Read();
+      anomaly_totals_.rx_not_probe += k.rx_not_probe.Read();
+      anomaly_totals_.rx_unknown_flow += k.rx_unknown_flow.Read();
+    }
+  }
+  live_workers_ = workers;
+  active_streams_ = streams;
+}
+
+RuntimeSample AgentRuntime::Sample() const {
+  RuntimeSample out;
+  out.tsc_hz = tsc_hz_ == 0 ? 1 : tsc_hz_;
+  {
+    absl::MutexLock lock(&ports_mu_);
+    if (!ports_closed_) {
+      for (const io::PortInfo& p : ports_) {
+        RuntimeSample::Port& port = out.ports.emplace_back();
+        port.name = p.name;
+        port.pmd = io::PmdName(p.pmd);
+        port.device = p.device.empty() ? p.ethdev : p.device;
+        port.speed_bps = p.speed_bps;
+        if (absl::StatusOr<io::PortStats> st = io::ReadPortStats(p); st.ok()) {
+          port.stats = *st;
+        }
+      }
+    }
+  }
+  absl::MutexLock lock(&stats_mu_);
+  const std::vector<unsigned>& lcores = session_->worker_lcores();
+  out.anomalies = anomaly_totals_;
+  out.active_streams = active_streams_;
+  for (size_t w = 0; w < lcores.size() && w < busy_tsc_totals_.size(); ++w) {
+    RuntimeSample::Lcore l{lcores[w], busy_tsc_totals_[w]};
+    if (live_workers_ != nullptr && w < live_workers_->size()) {
+      l.busy_tsc += (*live_workers_)[w]->counters().busy_tsc.Read();
+    }
+    out.lcores.push_back(l);
+  }
+  if (live_workers_ != nullptr) {
+    for (const auto& worker : *live_workers_) {
+      const dataplane::LcoreCounters& k = worker->counters();
+      out.anomalies.tx_alloc_fail += k.tx_alloc_fail.Read();
+      out.anomalies.tx_ring_full += k.tx_ring_full.Read();
+      out.anomalies.rx_not_probe += k.rx_not_probe.Read();
+      out.anomalies.rx_unknown_flow += k.rx_unknown_flow.Read();
+    }
+  }
+  return out;
 }
 
 const char* AgentRuntime::poll_mode() const {
@@ -194,7 +306,8 @@ absl::Status AgentRuntime::ValidateStreams(
 }
 
 absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
-                                                    const std::atomic<bool>* interrupt) {
+                                                    const std::atomic<bool>* interrupt,
+                                                    const ProgressCallback& on_progress) {
   RETURN_IF_ERROR(ValidateStreams(trial.streams()));
   if (trial.duration_ns() == 0) {
     return absl::InvalidArgumentError("duration: must be above 0");
@@ -297,15 +410,31 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
     s.engine->Arm(start_tsc, end_tsc);
     workers[s.worker]->AddTx(s.engine.get());
   }
+  SetLiveTrial(&workers, static_cast<uint32_t>(trial.streams_size()));
   for (unsigned w = 0; w < nworkers; ++w) {
     rte_eal_remote_launch(&Worker::LaunchTrampoline, workers[w].get(), worker_lcores[w]);
   }
 
-  // Control thread: wait for TX to finish (or an interrupt), then the drain time. Counters are
-  // read only after the workers stopped: never mid-trial.
+  // Control thread: wait for TX to finish (or an interrupt), then the drain time. Final
+  // counters are read only after the workers stopped; mid-trial, only the single-writer live
+  // counters are (interim batches).
   bool interrupted = false;
   const auto interrupted_now = [&] {
     return interrupt != nullptr && interrupt->load(std::memory_order_relaxed);
+  };
+  const uint64_t progress_ticks =
+      trial.progress_interval_ns() == 0 || !on_progress
+          ? 0
+          : std::max<uint64_t>(1, clock.NsToTicks(trial.progress_interval_ns()));
+  uint64_t next_progress_tsc = start_tsc + progress_ticks;
+  const auto report_progress = [&] {
+    if (progress_ticks == 0) return;
+    const uint64_t now = rte_rdtsc();
+    if (now < next_progress_tsc) return;
+    // One batch per poll at most; intervals missed meanwhile are skipped, not replayed.
+    next_progress_tsc += ((now - next_progress_tsc) / progress_ticks + 1) * progress_ticks;
+    on_progress(
+        InterimBatch(trial, streams, tables, ports_, clock.ToNs(now) - clock.ToNs(start_tsc)));
   };
   const uint64_t tx_deadline = end_tsc + tsc_hz;  // a stuck worker must not hang the trial
   for (;;) {
@@ -317,16 +446,19 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
       interrupted = true;
       break;
     }
+    report_progress();
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   if (!interrupted) {
     const uint64_t drain_end = rte_rdtsc() + clock.NsToTicks(trial.drain_ns());
     while (rte_rdtsc() < drain_end && !interrupted_now()) {
+      report_progress();
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
   for (auto& w : workers) w->RequestStop();
   rte_eal_mp_wait_lcore();
+  SetLiveTrial(nullptr, 0);
   for (StreamRuntime& s : streams) {
     if (s.engine) s.engine->Finish();
   }
@@ -350,8 +482,7 @@ absl::StatusOr<TrialOutcome> AgentRuntime::RunTrial(const v1::TrialStart& trial,
   for (size_t i = 0; i < streams.size(); ++i) {
     const StreamRuntime& s = streams[i];
     const dataplane::StreamPlan& plan = s.compiled.plan;
-    const std::string& name =
-        trial.streams(i).name().empty() ? absl::StrCat("s", i) : trial.streams(i).name();
+    const std::string name = StreamName(trial, i);
     v1::StreamStats* ss = batch->add_streams();
     ss->set_stream(name);
     ss->set_tx_port(s.receive_only ? "" : ports_[s.tx_port].name);

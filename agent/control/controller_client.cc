@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -18,12 +19,109 @@ std::chrono::system_clock::time_point DeadlineIn(absl::Duration d) {
   return absl::ToChronoTime(absl::Now() + d);
 }
 
+// Sends one trial's interim batches on a ReportStats stream from a thread of its own, so the
+// trial's control loop never waits on the network. Only the newest batch waits to be sent:
+// when the network is slower than the interval, superseded batches are dropped (they are live
+// views; final counters go separately and are never dropped).
+class InterimReporter {
+ public:
+  InterimReporter(v1::AgentSession::Stub& stub, std::string agent_id, absl::Time deadline)
+      : stub_(stub), agent_id_(std::move(agent_id)) {
+    ctx_.set_deadline(absl::ToChronoTime(deadline));
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~InterimReporter() { Close(absl::ZeroDuration()); }
+  InterimReporter(const InterimReporter&) = delete;
+  InterimReporter& operator=(const InterimReporter&) = delete;
+
+  // Non-blocking. Replaces a batch still waiting.
+  void Offer(v1::FlowStatsBatch batch) {
+    absl::MutexLock lock(&mu_);
+    if (!closing_) pending_ = std::move(batch);
+  }
+
+  // Sends what waits, ends the stream and waits for the controller to have read it (so every
+  // interim batch arrives before the final one); cancels the stream after `wait`.
+  void Close(absl::Duration wait) {
+    if (!thread_.joinable()) return;
+    {
+      absl::MutexLock lock(&mu_);
+      closing_ = true;
+      if (!mu_.AwaitWithTimeout(absl::Condition(&done_), wait)) {
+        ctx_.TryCancel();
+      }
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    std::unique_ptr<grpc::ClientWriter<v1::FlowStatsBatch>> writer;
+    v1::StatsAck ack;
+    bool ok = true;
+    for (;;) {
+      std::optional<v1::FlowStatsBatch> batch;
+      bool closing = false;
+      {
+        absl::MutexLock lock(&mu_);
+        mu_.Await(absl::Condition(
+            +[](InterimReporter* r) ABSL_EXCLUSIVE_LOCKS_REQUIRED(r->mu_) {
+              return r->pending_.has_value() || r->closing_;
+            },
+            this));
+        batch.swap(pending_);
+        closing = closing_;
+      }
+      if (batch.has_value() && ok) {
+        batch->set_agent_id(agent_id_);
+        if (writer == nullptr) writer = stub_.ReportStats(&ctx_, &ack);
+        ok = writer->Write(*batch);  // false: the stream broke; later batches are dropped
+      }
+      if (closing) break;
+    }
+    if (writer != nullptr) {
+      if (ok) writer->WritesDone();
+      writer->Finish();
+    }
+    absl::MutexLock lock(&mu_);
+    done_ = true;
+  }
+
+  v1::AgentSession::Stub& stub_;
+  const std::string agent_id_;
+  grpc::ClientContext ctx_;
+  absl::Mutex mu_;
+  std::optional<v1::FlowStatsBatch> pending_ ABSL_GUARDED_BY(mu_);
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+// When a trial's interim stream must be over: its start, TX and drain, plus slack.
+absl::Time InterimDeadline(const v1::TrialStart& start, absl::Duration slack) {
+  const absl::Time now = absl::Now();
+  absl::Time begin = absl::FromUnixNanos(static_cast<int64_t>(start.start_unix_ns()));
+  if (begin < now) begin = now;
+  return begin + absl::Nanoseconds(static_cast<int64_t>(start.duration_ns())) +
+         absl::Nanoseconds(static_cast<int64_t>(start.drain_ns())) + slack;
+}
+
 }  // namespace
 
-ControllerClient::ControllerClient(AgentRuntime& runtime, ClientOptions options)
-    : runtime_(runtime), options_(std::move(options)) {}
+ControllerClient::ControllerClient(AgentRuntime& runtime, ClientOptions options,
+                                   AgentMetrics* metrics)
+    : runtime_(runtime), options_(std::move(options)), metrics_(metrics) {}
+
+void ControllerClient::SetState(SessionState state) {
+  if (metrics_ != nullptr) metrics_->SetSessionState(state);
+}
+
+void ControllerClient::CountTrial(TrialResult result) {
+  if (metrics_ != nullptr) metrics_->CountTrial(result);
+}
 
 void ControllerClient::Run(const std::atomic<bool>& shutdown) {
+  SetState(SessionState::kDisconnected);
   absl::Duration backoff = options_.backoff_min;
   while (!shutdown.load()) {
     if (ServeSession(shutdown)) {
@@ -67,11 +165,13 @@ bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
   for (const v1::PortCapability& pc : runtime_.PortCapabilities()) *caps->add_ports() = pc;
   caps->set_worker_cores(1);
   for (const auto& [k, v] : options_.labels) (*caps->mutable_labels())[k] = v;
+  caps->set_metrics_address(options_.metrics_address);
   if (!write(reg)) {
     ctx.TryCancel();
     stream->Finish();
     return false;
   }
+  SetState(SessionState::kIdle);
 
   std::atomic<bool> session_over{false};
   std::atomic<bool> trial_interrupt{false};
@@ -109,12 +209,14 @@ bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
       ack.mutable_ack()->set_ok(false);
       ack.mutable_ack()->set_error("busy: another trial is running");
       write(ack);
+      CountTrial(TrialResult::kRefused);
       continue;
     }
     if (absl::Status s = runtime_.ValidateStreams(msg.start().streams()); !s.ok()) {
       ack.mutable_ack()->set_ok(false);
       ack.mutable_ack()->set_error(std::string(s.message()));
       write(ack);
+      CountTrial(TrialResult::kRefused);
       continue;
     }
     ack.mutable_ack()->set_ok(true);
@@ -122,14 +224,27 @@ bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
     if (trial_thread.joinable()) trial_thread.join();
     trial_interrupt.store(false);
     trial_running.store(true);
+    SetState(SessionState::kRunning);
     running_trial = msg.start().trial_id();
     trial_thread = std::thread([this, &write, &trial_interrupt, &trial_running, &stub,
                                 start = msg.start(), command = msg.command_id()] {
-      auto outcome = runtime_.RunTrial(start, &trial_interrupt);
+      std::unique_ptr<InterimReporter> interim;
+      ProgressCallback on_progress;
+      if (start.progress_interval_ns() > 0) {
+        interim = std::make_unique<InterimReporter>(
+            *stub, options_.agent_id, InterimDeadline(start, 2 * options_.rpc_deadline));
+        on_progress = [&interim](v1::FlowStatsBatch b) { interim->Offer(std::move(b)); };
+      }
+      auto outcome = runtime_.RunTrial(start, &trial_interrupt, on_progress);
       // The data plane is idle again: the controller may send the next trial as soon as it has
       // these counters, so accept it from now on (the reader joins this thread before starting
       // the next one).
       trial_running.store(false);
+      SetState(SessionState::kIdle);
+      CountTrial(!outcome.ok()          ? TrialResult::kRefused
+                 : outcome->interrupted ? TrialResult::kInterrupted
+                                        : TrialResult::kCompleted);
+      if (interim != nullptr) interim->Close(options_.rpc_deadline);
       if (!outcome.ok() || outcome->interrupted) {
         v1::AgentMessage fail;
         fail.mutable_ack()->set_command_id(command);
@@ -154,6 +269,7 @@ bool ControllerClient::ServeSession(const std::atomic<bool>& shutdown) {
   session_over.store(true);
   trial_interrupt.store(true);
   if (trial_thread.joinable()) trial_thread.join();
+  SetState(SessionState::kDisconnected);
   heartbeat.join();
   stream->Finish();
   return true;

@@ -17,6 +17,7 @@ class Counter {
 };
 
 struct alignas(64) LcoreCounters {
+  Counter busy_tsc;  // TSC ticks the loop ran, minus adaptive idle sleeps (BusyMeter)
   Counter loops;
   Counter idle_sleeps;
   Counter tx_packets;
@@ -27,6 +28,27 @@ struct alignas(64) LcoreCounters {
   Counter rx_bytes;
   Counter rx_not_probe;    // no netrig signature (foreign traffic: ARP, IPv6 ND, ...)
   Counter rx_unknown_flow; // signature with a flow id outside the plan
+};
+
+// Busy-time accounting of one lcore loop, in TSC ticks: everything between Start() and the
+// last Publish() counts as busy except the sleeps bracketed by Publish() and Resume(). The
+// caller reads the TSC; this class only does arithmetic, so tests drive it with fake times.
+// Owning lcore only.
+class BusyMeter {
+ public:
+  void Start(uint64_t now_tsc) { mark_tsc_ = now_tsc; }
+  // Adds the busy time since the last mark to `busy_tsc` (housekeeping, before a sleep, at exit).
+  void Publish(uint64_t now_tsc, Counter& busy_tsc) {
+    if (now_tsc > mark_tsc_) {
+      busy_tsc.Add(now_tsc - mark_tsc_);
+    }
+    mark_tsc_ = now_tsc;
+  }
+  // After a sleep that began at the last Publish(): the slept time is not busy.
+  void Resume(uint64_t now_tsc) { mark_tsc_ = now_tsc; }
+
+ private:
+  uint64_t mark_tsc_ = 0;
 };
 
 }  // namespace netrig::agent::dataplane

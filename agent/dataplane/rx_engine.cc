@@ -16,7 +16,9 @@ namespace netrig::agent::dataplane {
 void FlowTable::FreeDeleter::operator()(stats::FlowRxState* p) const { std::free(p); }
 
 FlowTable::FlowTable(const RxPlan& plan)
-    : plan_(plan), histograms_(plan.stream_first_flow.empty() ? 1 : plan.stream_first_flow.size()) {
+    : plan_(plan),
+      histograms_(plan.stream_first_flow.empty() ? 1 : plan.stream_first_flow.size()),
+      live_(new LiveStreamRx[histograms_.size()]) {
   const size_t n = plan.total_flows == 0 ? 1 : plan.total_flows;
   const size_t bytes = (n * sizeof(stats::FlowRxState) + 63) / 64 * 64;
   void* mem = std::aligned_alloc(64, bytes);
@@ -76,13 +78,36 @@ void RxAnalyzer::AnalyzeRaw(const uint8_t* const* data, const uint16_t* len, uin
   }
   counters_.rx_packets.Add(n);
   counters_.rx_bytes.Add(bytes);
+  // Live stream counters are added once per run of frames of the same stream (a burst is
+  // usually one run), not per frame.
+  uint32_t run_stream = UINT32_MAX;
+  uint64_t run_packets = 0, run_bytes = 0;
   for (uint16_t i = 0; i < n; ++i) {
     const Probe& p = probes[i];
     if (p.flow == UINT32_MAX) {
       continue;
     }
-    stats::OnPacket(states[p.flow], p.seq, p.tx_ns, rx_ns, p.bytes, table_.config_,
-                    &table_.histograms_[table_.StreamOf(p.flow)]);
+    const uint32_t stream = table_.StreamOf(p.flow);
+    const stats::Arrival a = stats::OnPacket(states[p.flow], p.seq, p.tx_ns, rx_ns, p.bytes,
+                                             table_.config_, &table_.histograms_[stream]);
+    if (stream != run_stream) {
+      if (run_packets != 0) {
+        table_.live_[run_stream].packets.Add(run_packets);
+        table_.live_[run_stream].bytes.Add(run_bytes);
+      }
+      run_stream = stream;
+      run_packets = 0;
+      run_bytes = 0;
+    }
+    ++run_packets;
+    run_bytes += p.bytes;
+    if (a.kind == stats::ArrivalKind::kInOrder || a.kind == stats::ArrivalKind::kReordered) {
+      table_.live_[stream].latency.Record(rx_ns >= p.tx_ns ? rx_ns - p.tx_ns : 0);
+    }
+  }
+  if (run_packets != 0) {
+    table_.live_[run_stream].packets.Add(run_packets);
+    table_.live_[run_stream].bytes.Add(run_bytes);
   }
 }
 

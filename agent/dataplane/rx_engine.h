@@ -11,11 +11,20 @@
 
 #include "agent/dataplane/clock.h"
 #include "agent/dataplane/lcore_counters.h"
+#include "agent/dataplane/live_histogram.h"
 #include "agent/dataplane/traffic_plan.h"
 #include "lib/stats/flow_analyzer.h"
 #include "lib/stats/latency_histogram.h"
 
 namespace netrig::agent::dataplane {
+
+// Live receive counters of one stream on one lcore, for interim statistics. Single writer (the
+// lcore owning the FlowTable); the control thread reads them while the trial runs.
+struct alignas(64) LiveStreamRx {
+  Counter packets;        // probe frames of the stream's flows, as FlowStats::rx_packets
+  Counter bytes;          // their frame bytes incl. FCS, as FlowStats::rx_bytes
+  LiveHistogram latency;  // one-way delay of unique, non-late frames
+};
 
 // Per-lcore receive state: one FlowRxState per flow of the plan and one latency histogram per
 // stream. Allocated (zeroed, cache-line aligned) by the control thread before the trial.
@@ -30,6 +39,9 @@ class FlowTable {
   const stats::FlowRxState& state(uint32_t flow) const { return states_.get()[flow]; }
   stats::LatencyHistogram& histogram(uint32_t stream) { return histograms_[stream]; }
   const stats::LatencyHistogram& histogram(uint32_t stream) const { return histograms_[stream]; }
+  // Any thread, while the lcore runs.
+  const LiveStreamRx& live(uint32_t stream) const { return live_[stream]; }
+  uint32_t stream_count() const { return static_cast<uint32_t>(histograms_.size()); }
   // Stream owning a flow id (streams own ascending contiguous ranges; few streams).
   uint32_t StreamOf(uint32_t flow) const {
     uint32_t s = 0;
@@ -47,6 +59,7 @@ class FlowTable {
   const RxPlan& plan_;
   std::unique_ptr<stats::FlowRxState, FreeDeleter> states_;
   std::vector<stats::LatencyHistogram> histograms_;
+  std::unique_ptr<LiveStreamRx[]> live_;  // [stream_count()]
   stats::AnalyzerConfig config_;
   friend class RxEngine;
   friend class RxAnalyzer;

@@ -156,11 +156,30 @@ uint16_t TxEngine::Stamp(rte_mbuf** bufs, uint16_t n, uint64_t now_tsc) {
 }
 
 void TxEngine::Transmit(uint64_t now_tsc) {
+  // Frame sizes of a size cycle are read before the burst: the driver may free (and another
+  // lcore reuse) every mbuf it accepts.
+  const bool size_cycle = patch_lengths_;
+  uint16_t sizes[kBurstSize];
+  if (size_cycle) {
+    for (uint16_t i = 0; i < pending_n_; ++i) {
+      sizes[i] = pending_[pending_off_ + i]->data_len;
+    }
+  }
   const uint16_t sent = rte_eth_tx_burst(plan_.port_id, plan_.queue_id, pending_ + pending_off_,
                                          pending_n_);
   if (sent > 0) {
     tx_packets_ += sent;
     counters_.tx_packets.Add(sent);
+    uint64_t bytes = uint64_t{sent} * 4u;  // FCS
+    if (size_cycle) {
+      for (uint16_t i = 0; i < sent; ++i) {
+        bytes += sizes[i];
+      }
+    } else {
+      bytes = uint64_t{sent} * plan_.sizes[0].frame_bytes;
+    }
+    live_.packets.Add(sent);
+    live_.bytes.Add(bytes);
     if (first_tx_tsc_ == 0) {
       first_tx_tsc_ = now_tsc;
     }

@@ -47,6 +47,12 @@ class TxEngine {
   uint64_t first_tx_tsc() const { return first_tx_tsc_; }
   uint64_t last_tx_tsc() const { return last_tx_tsc_; }
 
+  // Frames (and their bytes incl. FCS) the driver accepted so far, for interim statistics:
+  // any thread may read them while the lcore runs. Final counters come from the accessors
+  // above, read after the lcore stopped.
+  uint64_t live_tx_packets() const { return live_.packets.Read(); }
+  uint64_t live_tx_bytes() const { return live_.bytes.Read(); }
+
  private:
   // Allocates up to `room` newly due frames into pending_ after the pending ones.
   uint16_t Due(uint64_t now_tsc, uint16_t room);
@@ -74,6 +80,13 @@ class TxEngine {
   uint64_t tx_bytes_ = 0;
   uint64_t first_tx_tsc_ = 0;
   uint64_t last_tx_tsc_ = 0;
+
+  // Single writer (the owning lcore), on its own cache line: the control thread reads it.
+  struct alignas(64) Live {
+    Counter packets;
+    Counter bytes;
+  };
+  Live live_;
 
   // Stamped frames the driver did not accept yet, kept in order with their flow index.
   rte_mbuf* pending_[kBurstSize] = {};

@@ -17,7 +17,7 @@ int Worker::LaunchTrampoline(void* self) {
   return 0;
 }
 
-void Worker::IdleSleep(uint64_t now_tsc, uint64_t next_due_tsc) {
+void Worker::IdleSleep(uint64_t now_tsc, uint64_t next_due_tsc, BusyMeter& busy) {
   const uint64_t max_ticks = clock_.NsToTicks(uint64_t{options_.max_sleep_us} * 1000);
   uint64_t ticks = max_ticks;
   if (next_due_tsc != UINT64_MAX) {
@@ -35,6 +35,7 @@ void Worker::IdleSleep(uint64_t now_tsc, uint64_t next_due_tsc) {
   const uint64_t ns = (ticks * 1000000000u) / clock_.tsc_hz();
   timespec ts{static_cast<time_t>(ns / 1000000000u), static_cast<long>(ns % 1000000000u)};
   nanosleep(&ts, nullptr);
+  busy.Resume(rte_rdtsc());  // the caller published busy time up to now_tsc
   counters_.idle_sleeps.Add(1);
 }
 
@@ -46,6 +47,8 @@ void Worker::Run() {
   uint32_t idle_loops = 0;
   uint64_t loops = 0;
   bool tx_done_published = false;
+  BusyMeter busy;
+  busy.Start(rte_rdtsc());
   for (;;) {
     const uint64_t now = rte_rdtsc();
     uint32_t work = 0;
@@ -75,11 +78,15 @@ void Worker::Run() {
         tx_done_.store(true, std::memory_order_release);
         tx_done_published = true;
       }
+      // Busy time goes out at every housekeeping point, so a scrape sees it advance mid-trial.
+      const uint64_t hk_tsc = rte_rdtsc();
+      busy.Publish(hk_tsc, counters_.busy_tsc);
       if (options_.mode == PollMode::kAdaptive && idle_loops > 16) {
-        IdleSleep(rte_rdtsc(), next_due);
+        IdleSleep(hk_tsc, next_due, busy);
       }
     }
   }
+  busy.Publish(rte_rdtsc(), counters_.busy_tsc);
   counters_.loops.Add(loops);
   if (!tx_done_published) {
     tx_done_.store(true, std::memory_order_release);

@@ -1,6 +1,7 @@
 // The lcore main loop: TX engines, RX engines, housekeeping every kHousekeepingInterval loops
-// (stop flag, idle backoff). Adaptive mode sleeps when nothing is due and nothing arrives, so
-// an agent shares a small machine with the controller and a SUT; busy mode owns its core.
+// (stop flag, idle backoff, busy time). Adaptive mode sleeps when nothing is due and nothing
+// arrives, so an agent shares a small machine with the controller and a SUT; busy mode owns
+// its core. Busy time (LcoreCounters::busy_tsc) is the loop's run time minus those sleeps.
 #pragma once
 
 #include <atomic>
@@ -41,7 +42,9 @@ class Worker {
   bool tx_done() const { return tx_done_.load(std::memory_order_acquire); }
 
  private:
-  void IdleSleep(uint64_t now_tsc, uint64_t next_due_tsc);
+  // Sleeps until next_due_tsc (at most max_sleep_us) when that is worth a syscall. Busy time
+  // must have been published up to now_tsc; the sleep itself is not busy.
+  void IdleSleep(uint64_t now_tsc, uint64_t next_due_tsc, BusyMeter& busy);
 
   const TscClock& clock_;
   WorkerOptions options_;

@@ -4,6 +4,7 @@
 #include <net/if.h>
 
 #include <cstring>
+#include <vector>
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -136,6 +137,7 @@ absl::StatusOr<PortInfo> OpenPort(const PortSpec& spec, int index, uint32_t max_
   info.device = spec.pmd == Pmd::kPci ? spec.pci : spec.iface;
   info.queues = spec.queues;
   const std::string dev = DeviceName(spec, index);
+  info.ethdev = dev;
   if (rte_eth_dev_get_port_by_name(dev.c_str(), &info.port_id) != 0) {
     return absl::NotFoundError(absl::StrCat("port ", spec.name, ": DPDK has no device \"", dev,
                                             "\" (did the PMD fail to probe? see the EAL log)"));
@@ -229,6 +231,54 @@ absl::StatusOr<PortInfo> OpenPort(const PortSpec& spec, int index, uint32_t max_
     info.speed_bps = 10'000'000'000u;
   }
   return info;
+}
+
+absl::StatusOr<PortStats> ReadPortStats(const PortInfo& port) {
+  rte_eth_stats basic;
+  if (int rc = rte_eth_stats_get(port.port_id, &basic); rc != 0) {
+    return absl::InternalError(absl::StrCat("port ", port.name, ": stats: ", rte_strerror(-rc)));
+  }
+  PortStats out;
+  out.tx_packets = basic.opackets;
+  out.tx_bytes = basic.obytes;
+  out.rx_packets = basic.ipackets;
+  out.rx_bytes = basic.ibytes;
+  out.rx_missed = basic.imissed;
+  out.rx_errors = basic.ierrors;
+  out.tx_errors = basic.oerrors;
+  out.rx_mbuf_allocation_errors = basic.rx_nombuf;
+  // Extended stats by name (ethdev adds the generic names for every PMD; a PMD may refine
+  // them). Ids are positions, so names and values are read in one go each scrape.
+  const int n = rte_eth_xstats_get_names(port.port_id, nullptr, 0);
+  if (n <= 0) {
+    return out;
+  }
+  std::vector<rte_eth_xstat_name> names(static_cast<size_t>(n));
+  std::vector<rte_eth_xstat> values(static_cast<size_t>(n));
+  const int got_names = rte_eth_xstats_get_names(port.port_id, names.data(), n);
+  const int got_values = rte_eth_xstats_get(port.port_id, values.data(), n);
+  if (got_names != n || got_values != n) {
+    return out;  // the set changed under us: the basic stats stand
+  }
+  struct Wanted {
+    const char* name;
+    uint64_t* field;
+  };
+  const Wanted wanted[] = {
+      {"rx_missed_errors", &out.rx_missed},
+      {"rx_errors", &out.rx_errors},
+      {"tx_errors", &out.tx_errors},
+      {"rx_mbuf_allocation_errors", &out.rx_mbuf_allocation_errors},
+  };
+  for (const rte_eth_xstat& v : values) {
+    if (v.id >= names.size()) continue;
+    for (const Wanted& w : wanted) {
+      if (std::strcmp(names[v.id].name, w.name) == 0) {
+        *w.field = v.value;
+      }
+    }
+  }
+  return out;
 }
 
 void ClosePort(PortInfo& port) {

@@ -48,6 +48,7 @@ struct PortInfo {
   Pmd pmd;
   std::string driver;  // as DPDK reports it
   std::string device;
+  std::string ethdev;  // DPDK's device name ("net_ring0", or the PCI address)
   uint16_t port_id = 0;
   uint32_t queues = 1;
   packet::MacAddr mac{};
@@ -57,6 +58,24 @@ struct PortInfo {
   rte_mempool* tx_pool = nullptr;
   rte_mempool* rx_pool = nullptr;
 };
+
+// Cumulative ethdev counters of one port (as the PMD keeps them; they start at 0 when the port
+// is opened). The error counters come from the xstats rx_missed_errors, rx_errors, tx_errors
+// and rx_mbuf_allocation_errors, or the matching basic stats when a PMD lacks the name.
+struct PortStats {
+  uint64_t tx_packets = 0;
+  uint64_t tx_bytes = 0;  // as the PMD counts them: frames without FCS
+  uint64_t rx_packets = 0;
+  uint64_t rx_bytes = 0;
+  uint64_t rx_missed = 0;
+  uint64_t rx_errors = 0;
+  uint64_t tx_errors = 0;
+  uint64_t rx_mbuf_allocation_errors = 0;
+};
+
+// Reads an open port's counters. Any thread, but never concurrently with the port's
+// configuration (OpenPort / ClosePort): the caller serialises those.
+absl::StatusOr<PortStats> ReadPortStats(const PortInfo& port);
 
 // Configures and starts an ethdev for `spec` (EAL must be up). `max_frame_bytes` sizes the
 // mbufs and, above 1518, the MTU.

@@ -6,6 +6,19 @@
 #include "absl/time/clock.h"
 
 namespace netrig::controller::agents {
+
+std::string ReachableMetricsAddress(const std::string& reported, const std::string& peer) {
+  const auto colon = reported.rfind(':');
+  if (colon == std::string::npos) return reported;
+  const std::string host = reported.substr(0, colon);
+  if (host != "0.0.0.0" && host != "[::]" && host != "::" && !host.empty()) return reported;
+  // gRPC peers: "ipv4:10.0.0.7:51234", "ipv6:[fd00::7]:51234".
+  std::string addr;
+  if (peer.rfind("ipv4:", 0) == 0 || peer.rfind("ipv6:", 0) == 0) addr = peer.substr(5);
+  const auto port_colon = addr.rfind(':');
+  if (port_colon == std::string::npos) return reported;
+  return addr.substr(0, port_colon) + reported.substr(colon);
+}
 namespace {
 
 class StreamConnection final : public AgentConnection {
@@ -42,7 +55,9 @@ grpc::Status SessionService::Session(
   }
   const std::string id = first.register_().agent_id();
   auto conn = std::make_shared<StreamConnection>(stream);
-  registry_.Register(first.register_(), conn, absl::Now());
+  v1::AgentCapabilities caps = first.register_();
+  caps.set_metrics_address(ReachableMetricsAddress(caps.metrics_address(), context->peer()));
+  registry_.Register(caps, conn, absl::Now());
   v1::AgentMessage msg;
   std::string reason = "session closed by the agent";
   while (stream->Read(&msg)) {

@@ -9,6 +9,10 @@
 
 namespace netrig::controller::agents {
 
+// An agent bound to a wildcard address ("0.0.0.0:9465") reports it as is; Prometheus needs an
+// address it can reach: the host the agent's session comes from (gRPC `peer`, "ipv4:h:p").
+std::string ReachableMetricsAddress(const std::string& reported, const std::string& peer);
+
 class SessionService final : public v1::AgentSession::Service {
  public:
   SessionService(AgentRegistry& registry, TrialCoordinator& coordinator)

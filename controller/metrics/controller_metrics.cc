@@ -107,7 +107,28 @@ ControllerMetrics::ControllerMetrics(const std::string& version, const std::stri
   store_up_.Add({{"backend", store_backend}}).Set(0);
 }
 
+void ControllerMetrics::EnsureSeriesLocked(const RunFacts& f) {
+  // Every (phase, verdict) a run can end with (RunService's endings).
+  static const std::pair<const char*, const char*> kEndings[] = {
+      {"Succeeded", "Pass"}, {"Failed", "Fail"},     {"Failed", "Regressed"},
+      {"Failed", "none"},    {"Cancelled", "none"},  {"Interrupted", "none"}};
+  for (const auto& [phase, verdict] : kEndings) {
+    runs_.Add({{"level", f.level}, {"suite", f.suite}, {"sut", f.sut}, {"trigger", f.trigger},
+               {"phase", phase}, {"verdict", verdict}});
+  }
+  run_seconds_.Add({{"level", f.level}, {"suite", f.suite}, {"sut", f.sut}}, kRunBuckets);
+  flagged_.Add({{"level", f.level}, {"suite", f.suite}});
+  confirmed_.Add({{"level", f.level}, {"suite", f.suite}});
+  dismissed_.Add({{"level", f.level}, {"suite", f.suite}});
+  regressions_.Add({{"level", f.level}, {"suite", f.suite}, {"sut", f.sut}});
+  if (!f.version.empty()) {
+    versions_tested_.Add({{"sut", f.sut}});
+    versions_passed_.Add({{"sut", f.sut}, {"level", f.level}});
+  }
+}
+
 void ControllerMetrics::CountLocked(const RunFacts& f) {
+  EnsureSeriesLocked(f);
   runs_.Add({{"level", f.level}, {"suite", f.suite}, {"sut", f.sut}, {"trigger", f.trigger},
              {"phase", f.phase}, {"verdict", f.verdict}})
       .Increment();
@@ -157,8 +178,9 @@ void ControllerMetrics::Rebuild(std::vector<v1::Run> runs) {
 
 void ControllerMetrics::RunStarted(const v1::Run& run) {
   const RunFacts f = FactsOf(run);
-  if (!f.queue_wait_s) return;
   absl::MutexLock lock(&mu_);
+  EnsureSeriesLocked(f);
+  if (!f.queue_wait_s) return;
   queue_wait_.Add({{"level", f.level}}, kRunBuckets).Observe(*f.queue_wait_s);
 }
 
@@ -211,6 +233,7 @@ void ControllerMetrics::SetStoreUp(bool up) {
 }
 
 void ControllerMetrics::TrialDone(const std::string& test, bool valid, double seconds) {
+  trials_.Add({{"test", test}, {"valid", valid ? "false" : "true"}});  // the other one, at 0
   trials_.Add({{"test", test}, {"valid", valid ? "true" : "false"}}).Increment();
   trial_seconds_.Add({{"test", test}}, kTrialBuckets).Observe(seconds);
 }
@@ -256,6 +279,7 @@ void ControllerMetrics::ClearRun(const std::string& run) {
 }
 
 void ControllerMetrics::StoreOperation(const std::string& op, bool ok, double seconds) {
+  store_ops_.Add({{"operation", op}, {"result", ok ? "error" : "ok"}});  // the other, at 0
   store_ops_.Add({{"operation", op}, {"result", ok ? "ok" : "error"}}).Increment();
   store_seconds_.Add({{"operation", op}}, kFastBuckets).Observe(seconds);
 }

@@ -63,6 +63,10 @@ class ControllerMetrics {
 
  private:
   void CountLocked(const RunFacts& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Creates, at 0, every counter series a run with these labels can increment when it ends, so
+  // that Prometheus sees 0 -> 1 (increase() cannot see the first sample of a new series).
+  // Bounded: per label combination, not per run.
+  void EnsureSeriesLocked(const RunFacts& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::string store_backend_;

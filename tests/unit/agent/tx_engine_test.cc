@@ -80,16 +80,29 @@ class RingLoopbackTest : public ::testing::Test {
     }
     EXPECT_TRUE(tx.done());
     *flow0 = stats::Summarize(table.state(0), tx.flow_tx_packets()[0]);
-    uint64_t total = 0;
+    uint64_t total = 0, rx_bytes = 0;
     for (uint32_t k = 0; k < compiled->plan.flows; ++k) {
       const auto s = stats::Summarize(table.state(k), tx.flow_tx_packets()[k]);
       EXPECT_EQ(s.lost, 0) << "flow " << k;
       EXPECT_EQ(s.reordered, 0u) << "flow " << k;
       EXPECT_EQ(s.duplicates, 0u) << "flow " << k;
       total += s.unique_packets;
+      rx_bytes += s.rx_bytes;
     }
     EXPECT_EQ(total, frames);
     EXPECT_EQ(counters.rx_not_probe.Read(), 0u);
+    // The live counters behind interim statistics end where the final counters do.
+    EXPECT_EQ(tx.live_tx_packets(), frames);
+    EXPECT_EQ(tx.live_tx_bytes(), tx.tx_bytes());
+    EXPECT_EQ(table.live(0).packets.Read(), frames);
+    EXPECT_EQ(table.live(0).bytes.Read(), rx_bytes);
+    dataplane::LiveHistogramSnapshot live_latency;
+    live_latency.Add(table.live(0).latency);
+    EXPECT_EQ(live_latency.count(), table.histogram(0).count());
+    const double exact_p50 = static_cast<double>(table.histogram(0).Quantile(0.5));
+    EXPECT_NEAR(static_cast<double>(live_latency.Quantile(0.5)), exact_p50,
+                exact_p50 * (dataplane::LiveHistogram::kMaxRelativeError +
+                             stats::LatencyHistogram::kMaxRelativeError) + 1);
     return parsed;
   }
 

@@ -1,4 +1,5 @@
 #include "controller/agents/agent_registry.h"
+#include "controller/agents/session_service.h"
 
 #include <gtest/gtest.h>
 
@@ -65,6 +66,20 @@ TEST(AgentRegistryTest, AcquireIsAllOrNothing) {
   r.Release({"a", "b"});
   EXPECT_TRUE(r.Acquire({"a", "b"}));
   EXPECT_FALSE(r.Acquire({"c"}));  // unknown
+}
+
+}  // namespace
+}  // namespace netrig::controller::agents
+
+namespace netrig::controller::agents {
+namespace {
+
+TEST(ReachableMetricsAddressTest, WildcardBindsBecomeThePeersHost) {
+  EXPECT_EQ(ReachableMetricsAddress("0.0.0.0:9465", "ipv4:10.0.0.7:51234"), "10.0.0.7:9465");
+  EXPECT_EQ(ReachableMetricsAddress("[::]:9465", "ipv6:[fd00::7]:51234"), "[fd00::7]:9465");
+  EXPECT_EQ(ReachableMetricsAddress("192.0.2.1:9465", "ipv4:10.0.0.7:1"), "192.0.2.1:9465");
+  EXPECT_EQ(ReachableMetricsAddress("0.0.0.0:9465", "unix:/tmp/s"), "0.0.0.0:9465");
+  EXPECT_EQ(ReachableMetricsAddress("", "ipv4:10.0.0.7:1"), "");
 }
 
 }  // namespace

@@ -65,8 +65,34 @@ TEST(ControllerMetricsTest, StoreCallsAreCountedAndConditionalFailuresAreNotErro
   EXPECT_NE(text.find(R"(netrig_store_operations_total{operation="put",result="ok"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(netrig_store_operations_total{operation="create",result="ok"} 1)"), std::string::npos);
   EXPECT_NE(text.find(R"(netrig_store_operations_total{operation="get",result="ok"} 2)"), std::string::npos) << text;
-  EXPECT_EQ(text.find("result=\"error\""), std::string::npos);
+  // Error series exist from the first call, at 0 (rate() and increase() need them).
+  EXPECT_NE(text.find(R"(netrig_store_operations_total{operation="create",result="error"} 0)"), std::string::npos);
   EXPECT_NE(text.find(R"(netrig_store_up{backend="memory"} 1)"), std::string::npos);
+}
+
+TEST(ControllerMetricsTest, AStartedRunCreatesItsOutcomeSeriesAtZero) {
+  ControllerMetrics m("v", "memory");
+  v1::Run run;
+  run.set_id("r1");
+  run.mutable_test_run()->mutable_metadata()->set_name("t");
+  run.mutable_test_run()->mutable_spec()->set_level("L2");
+  run.mutable_test_run()->mutable_spec()->mutable_sut()->set_template_("linux-router");
+  run.mutable_test_run()->mutable_spec()->mutable_sut()->set_version("1.0");
+  m.RunStarted(run);
+  std::string text = common::SerializeMetrics(*m.registry());
+  const std::string pass =
+      R"(netrig_runs_total{level="L2",phase="Succeeded",suite="none",sut="linux-router",trigger="manual",verdict="Pass"})";
+  EXPECT_NE(text.find(pass + " 0"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(netrig_regressions_detected_total{level="L2",suite="none",sut="linux-router"} 0)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(netrig_sut_versions_tested_total{sut="linux-router"} 0)"), std::string::npos);
+  run.mutable_test_run()->mutable_status()->set_phase("Succeeded");
+  run.mutable_test_run()->mutable_status()->set_verdict("Pass");
+  m.RunFinished(run);
+  m.RunFinished(run);  // counted once
+  text = common::SerializeMetrics(*m.registry());
+  EXPECT_NE(text.find(pass + " 1"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(netrig_sut_versions_tested_total{sut="linux-router"} 1)"), std::string::npos);
 }
 
 TEST(ControllerMetricsTest, GrpcMethodNamesSplit) {
