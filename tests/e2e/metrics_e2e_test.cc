@@ -166,7 +166,8 @@ class MetricsE2eTest : public ::testing::Test {
         << "/v1/prometheus/targets', refresh_interval: 1s}]\n";
     const auto check = RunCommand("promtool check config " + dir_ + "/prometheus.yaml 2>&1");
     ASSERT_EQ(check.exit_code, 0) << check.out;
-    prometheus_ = Spawn({"prometheus", "--config.file=" + dir_ + "/prometheus.yaml",
+    const std::string binary = RunCommand("command -v prometheus").out;
+    prometheus_ = Spawn({binary.substr(0, binary.find('\n')), "--config.file=" + dir_ + "/prometheus.yaml",
                          "--storage.tsdb.path=" + dir_ + "/tsdb",
                          "--web.listen-address=127.0.0.1:" + std::to_string(prom_port_)},
                         dir_ + "/prometheus.log");
