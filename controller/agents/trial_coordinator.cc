@@ -39,7 +39,26 @@ absl::StatusOr<TrialOutcome> TrialCoordinator::Run(std::vector<AgentTrial> trial
     }
     pending_[trial_id] = pending;
   }
-  for (AgentTrial& t : trials) {
+  // Every agent must be connected before any is sent anything: a trial that cannot run on all
+  // of them is not started on some (and the reason names the missing agent, not the busy
+  // partner of a retry).
+  std::vector<std::shared_ptr<AgentConnection>> conns;
+  bool all_connected = true;
+  for (const AgentTrial& t : trials) {
+    conns.push_back(registry_.Connection(t.agent_id));
+    if (conns.back() == nullptr) {
+      all_connected = false;
+      std::string why;
+      for (const AgentRecord& r : registry_.List()) {
+        if (r.id == t.agent_id && !r.unavailable_reason.empty()) why = " (" + r.unavailable_reason + ")";
+      }
+      absl::MutexLock lock(&mu_);
+      InvalidateLocked(*pending, absl::StrCat("agent ", t.agent_id, " is not connected", why));
+      break;
+    }
+  }
+  for (size_t i = 0; all_connected && i < trials.size(); ++i) {
+    AgentTrial& t = trials[i];
     longest_ns = std::max(longest_ns, t.start.duration_ns() + t.start.drain_ns());
     v1::ControllerMessage msg;
     msg.set_command_id(absl::StrCat(trial_id, "/", t.agent_id));
@@ -54,14 +73,9 @@ absl::StatusOr<TrialOutcome> TrialCoordinator::Run(std::vector<AgentTrial> trial
       absl::MutexLock lock(&mu_);
       command_to_trial_[msg.command_id()] = trial_id;
     }
-    std::shared_ptr<AgentConnection> conn = registry_.Connection(t.agent_id);
-    if (conn == nullptr || !conn->Send(msg)) {
-      std::string why;
-      for (const AgentRecord& r : registry_.List()) {
-        if (r.id == t.agent_id && !r.unavailable_reason.empty()) why = " (" + r.unavailable_reason + ")";
-      }
+    if (!conns[i]->Send(msg)) {
       absl::MutexLock lock(&mu_);
-      InvalidateLocked(*pending, absl::StrCat("agent ", t.agent_id, " is not connected", why));
+      InvalidateLocked(*pending, absl::StrCat("agent ", t.agent_id, " is not connected (its session broke)"));
       break;
     }
   }

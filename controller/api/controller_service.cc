@@ -224,6 +224,8 @@ absl::StatusOr<int> RestServer::Start(const std::string& host, int port) {
     return absl::UnavailableError(absl::StrCat("REST: cannot listen on ", host, ":", port));
   }
   thread_ = std::thread([this] { server_->listen_after_bind(); });
+  // stop() before the listen loop runs would be lost (and Stop()'s join would hang).
+  for (int i = 0; i < 2000 && !server_->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
   return bound;
 }
 

@@ -1,11 +1,12 @@
 #include "lib/common/metrics_endpoint.h"
 
-#include <exception>
+#include <httplib.h>
+
 #include <sstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "prometheus/exposer.h"
+#include "absl/time/clock.h"
 #include "prometheus/text_serializer.h"
 
 namespace netrig::common {
@@ -19,22 +20,34 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     return absl::InvalidArgumentError(
         absl::StrCat("metrics address \"", address, "\": expected host:port"));
   }
-  std::unique_ptr<MetricsEndpoint> e(new MetricsEndpoint());
-  try {
-    // civetweb: one worker thread is plenty for a scrape every few seconds.
-    e->exposer_ = std::make_unique<prometheus::Exposer>(address, 1);
-  } catch (const std::exception& ex) {
-    return absl::UnavailableError(
-        absl::StrCat("metrics address ", address, ": cannot listen (", ex.what(), ")"));
+  std::string host = address.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // [::1]:9465
   }
+  std::unique_ptr<MetricsEndpoint> e(new MetricsEndpoint());
   e->registry_ = std::move(registry);
-  e->exposer_->RegisterCollectable(e->registry_, "/metrics");
-  const std::vector<int> ports = e->exposer_->GetListeningPorts();
-  e->address_ = absl::StrCat(address.substr(0, colon), ":", ports.empty() ? port : ports.front());
+  e->server_ = std::make_unique<httplib::Server>();
+  prometheus::Registry* reg = e->registry_.get();
+  e->server_->Get("/metrics", [reg](const httplib::Request&, httplib::Response& res) {
+    res.set_content(SerializeMetrics(*reg), "text/plain; version=0.0.4; charset=utf-8");
+  });
+  const int bound = port == 0 ? e->server_->bind_to_any_port(host)
+                              : (e->server_->bind_to_port(host, port) ? port : -1);
+  if (bound < 0) {
+    return absl::UnavailableError(absl::StrCat("metrics address ", address, ": cannot listen"));
+  }
+  e->address_ = absl::StrCat(address.substr(0, colon), ":", bound);
+  httplib::Server* server = e->server_.get();
+  e->thread_ = std::thread([server] { server->listen_after_bind(); });
+  // stop() before the listen loop runs would be lost (and the destructor's join would hang).
+  for (int i = 0; i < 2000 && !server->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
   return e;
 }
 
-MetricsEndpoint::~MetricsEndpoint() = default;
+MetricsEndpoint::~MetricsEndpoint() {
+  if (server_) server_->stop();
+  if (thread_.joinable()) thread_.join();
+}
 
 std::string SerializeMetrics(prometheus::Registry& registry) {
   std::ostringstream out;

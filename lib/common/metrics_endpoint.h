@@ -1,16 +1,18 @@
 // Prometheus exposition for netrig processes: a prometheus-cpp registry served over HTTP at
-// /metrics (text format 0.0.4). Metric naming rules (docs/metrics.md): the `netrig_` prefix,
+// /metrics (text format 0.0.4), by cpp-httplib on a thread of its own. Only the registry's
+// families are served (prometheus-cpp's own Exposer would add unprefixed exposer_* metrics). Metric naming rules (docs/metrics.md): the `netrig_` prefix,
 // base units in the name (_seconds, _bytes, _ratio), `_total` on counters, bounded labels.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "prometheus/registry.h"
 
-namespace prometheus {
-class Exposer;
+namespace httplib {
+class Server;
 }
 
 namespace netrig::common {
@@ -29,7 +31,8 @@ class MetricsEndpoint {
 
  private:
   MetricsEndpoint() = default;
-  std::unique_ptr<prometheus::Exposer> exposer_;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
   std::shared_ptr<prometheus::Registry> registry_;
   std::string address_;
 };
