@@ -13,28 +13,22 @@
 #include <utility>
 #include <vector>
 
+#include "lib/stats/log_linear.h"
+
 namespace netrig::stats {
 
 class LatencyHistogram {
  public:
-  static constexpr uint32_t kSubBucketBits = 5;
-  static constexpr uint32_t kSubBuckets = 1u << kSubBucketBits;  // 32
-  // Exact buckets for [0, 32) plus 32 sub-buckets for each k in [5, 63].
-  static constexpr uint32_t kBucketCount = kSubBuckets + (64 - kSubBucketBits) * kSubBuckets;
-  static constexpr double kMaxRelativeError = 1.0 / 64;
+  using Buckets = LogLinearBuckets<5>;  // 32 sub-buckets: 1/64 = 1.5625 %
+  static constexpr uint32_t kSubBucketBits = Buckets::kSubBucketBits;
+  static constexpr uint32_t kSubBuckets = Buckets::kSubBuckets;
+  static constexpr uint32_t kBucketCount = Buckets::kBucketCount;
+  static constexpr double kMaxRelativeError = Buckets::kMaxRelativeError;
 
-  static uint32_t BucketIndex(uint64_t v) {
-    if (v < kSubBuckets) {
-      return static_cast<uint32_t>(v);
-    }
-    const uint32_t k = static_cast<uint32_t>(std::bit_width(v)) - 1;  // k >= 5
-    const uint32_t shift = k - kSubBucketBits;
-    const uint32_t sub = static_cast<uint32_t>(v >> shift) & (kSubBuckets - 1);
-    return kSubBuckets + shift * kSubBuckets + sub;
-  }
+  static uint32_t BucketIndex(uint64_t v) { return Buckets::Index(v); }
   // Inclusive lower and exclusive upper bound of bucket i (upper saturates at UINT64_MAX).
-  static uint64_t BucketLow(uint32_t i);
-  static uint64_t BucketHigh(uint32_t i);
+  static uint64_t BucketLow(uint32_t i) { return Buckets::Low(i); }
+  static uint64_t BucketHigh(uint32_t i) { return Buckets::High(i); }
 
   void Record(uint64_t v) {
     ++counts_[BucketIndex(v)];
