@@ -126,6 +126,7 @@ int main(int argc, char** argv) {
   local_options.metrics_address = local_metrics;
   local::LocalAgents local_agents(local_options);
   run_options.local_agents = &local_agents;
+  controller_metrics.SetLocalAgentsEnabled(local_agents.enabled() && netns != nullptr);
   api::RunService runs(instrumented, registry, coordinator, run_options);
   api::ControllerServiceImpl user_api(runs);
 

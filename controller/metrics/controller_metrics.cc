@@ -30,6 +30,9 @@ ControllerMetrics::ControllerMetrics(const std::string& version, const std::stri
       leader_(BuildGauge().Name("netrig_controller_leader")
                   .Help("1 while this controller runs the scheduler")
                   .Register(*registry_)),
+      local_agents_(BuildGauge().Name("netrig_controller_local_agents_enabled")
+                        .Help("1 when the controller starts agents on demand (local mode)")
+                        .Register(*registry_)),
       store_up_(BuildGauge().Name("netrig_store_up")
                     .Help("1 when the last state store health probe succeeded")
                     .Register(*registry_)),
@@ -104,6 +107,7 @@ ControllerMetrics::ControllerMetrics(const std::string& version, const std::stri
                    .Register(*registry_)) {
   build_info_.Add({{"version", version}, {"store", store_backend}}).Set(1);
   leader_.Add({}).Set(0);
+  local_agents_.Add({}).Set(0);
   store_up_.Add({{"backend", store_backend}}).Set(0);
 }
 
@@ -227,6 +231,10 @@ void ControllerMetrics::SetAgents(const std::vector<v1::AgentInfo>& agents) {
 }
 
 void ControllerMetrics::SetLeader(bool leader) { leader_.Add({}).Set(leader ? 1 : 0); }
+
+void ControllerMetrics::SetLocalAgentsEnabled(bool enabled) {
+  local_agents_.Add({}).Set(enabled ? 1 : 0);
+}
 
 void ControllerMetrics::SetStoreUp(bool up) {
   store_up_.Add({{"backend", store_backend_}}).Set(up ? 1 : 0);

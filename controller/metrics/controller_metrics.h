@@ -50,6 +50,7 @@ class ControllerMetrics {
                 const std::map<std::string, int>& running_by_level);
   void SetAgents(const std::vector<v1::AgentInfo>& agents);
   void SetLeader(bool leader);
+  void SetLocalAgentsEnabled(bool enabled);
   void SetStoreUp(bool up);
 
   void TrialDone(const std::string& test, bool valid, double seconds);
@@ -75,6 +76,7 @@ class ControllerMetrics {
 
   prometheus::Family<prometheus::Gauge>& build_info_;
   prometheus::Family<prometheus::Gauge>& leader_;
+  prometheus::Family<prometheus::Gauge>& local_agents_;
   prometheus::Family<prometheus::Gauge>& store_up_;
   prometheus::Family<prometheus::Counter>& store_ops_;
   prometheus::Family<prometheus::Histogram>& store_seconds_;
