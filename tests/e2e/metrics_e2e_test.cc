@@ -20,6 +20,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -384,6 +385,12 @@ TEST_F(MetricsE2eTest, DashboardsEvaluateAndKpisMatchTheApi) {
   const double a_series = series_of(runs_[0]), b_series = series_of(runs_[1]);
   EXPECT_GT(a_series, 0);
   EXPECT_EQ(a_series, b_series) << "16 flows vs 4096 flows";
+  std::cout << "metrics e2e: " << exprs.size() << " panel expressions evaluated; runs "
+            << k.runs << ", automated " << k.automated / k.runs << ", regressions "
+            << k.regressed << ", confirmed " << k.confirmed << ", dismissed " << k.dismissed
+            << ", versions " << k.versions.size() << ", promoted " << k.promoted.size()
+            << "; series per run: " << a_series << " (16 flows) and " << b_series
+            << " (4096 flows)\n";
 
   // Naming: promtool reports nothing on either endpoint.
   const std::string controller_text = GetText("127.0.0.1:" + std::to_string(rest_port_), "/metrics");
