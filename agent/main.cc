@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <memory>
 #include <iostream>
 #include <string>
@@ -24,6 +25,7 @@
 #include "agent/control/agent_metrics.h"
 #include "agent/control/config_loader.h"
 #include "agent/control/controller_client.h"
+#include "agent/control/pod_env.h"
 #include "agent/control/standalone.h"
 #include "lib/common/metrics_endpoint.h"
 
@@ -43,12 +45,19 @@ struct CommonFlags {
   std::string config_file, lcores = "0,1", poll = "adaptive", no_huge = "auto",
                            log_level = "notice";
   std::vector<std::string> port_flags;
+  std::string sriov_resource, port_names;
   unsigned workers = 1, mem_mb = 1024;
 
   void Add(CLI::App* app) {
     app->add_option("-c,--config", config_file, "YAML or JSON file (ports, and streams for run)");
     app->add_option("--port", port_flags, "port: name=..,pmd=..[,iface=..,speed=..,queues=..]");
-    app->add_option("--lcores", lcores, "main lcore then worker lcores, e.g. 0,1");
+    app->add_option("--lcores", lcores,
+                    "main lcore then worker lcores, e.g. 0,1; auto: the CPUs of this process's "
+                    "cpuset (a guaranteed pod's exclusive cores), the first one as main lcore");
+    app->add_option("--sriov-resource", sriov_resource,
+                    "device plugin resource (intel.com/sriov_netdevice): one pci port per "
+                    "--port-names entry on the VFs in PCIDEVICE_<RESOURCE>");
+    app->add_option("--port-names", port_names, "port names for --sriov-resource, e.g. west,east");
     app->add_option("--workers", workers, "worker lcores to use");
     app->add_option("--poll", poll, "adaptive (sleep when idle) or busy")
         ->check(CLI::IsMember({"adaptive", "busy"}));
@@ -73,12 +82,38 @@ struct CommonFlags {
       }
       *spec.add_ports() = *port;
     }
+    if (!sriov_resource.empty()) {
+      const std::vector<std::string> names = absl::StrSplit(port_names, ',', absl::SkipEmpty());
+      if (names.empty()) {
+        std::cerr << "netrig-agent: --sriov-resource needs --port-names (e.g. west,east)\n";
+        return 2;
+      }
+      auto ports = netrig::agent::control::PortsFromDevicePlugin(
+          sriov_resource, names, [](const char* name) { return std::getenv(name); });
+      if (!ports.ok()) {
+        std::cerr << "netrig-agent: --sriov-resource: " << ports.status().message() << "\n";
+        return 2;
+      }
+      for (auto& p : *ports) *spec.add_ports() = std::move(p);
+    }
     return 0;
   }
 
   int Runtime(netrig::agent::control::RuntimeOptions& out) const {
     out.lcores.clear();
-    for (absl::string_view part : absl::StrSplit(lcores, ',', absl::SkipEmpty())) {
+    if (lcores == "auto") {
+      auto cpus = netrig::agent::control::AllowedCpus();
+      if (!cpus.ok() || cpus->size() < 2) {
+        std::cerr << "netrig-agent: --lcores auto: "
+                  << (cpus.ok() ? "needs at least 2 CPUs (main + 1 worker), the cpuset has 1"
+                                : std::string(cpus.status().message()))
+                  << "\n";
+        return 2;
+      }
+      out.lcores = *cpus;
+    }
+    for (absl::string_view part :
+         absl::StrSplit(lcores == "auto" ? "" : lcores, ',', absl::SkipEmpty())) {
       unsigned v;
       if (!absl::SimpleAtoi(part, &v)) {
         std::cerr << "netrig-agent: --lcores: \"" << lcores << "\" is not a list of core numbers\n";
