@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -381,6 +382,10 @@ void RunService::SchedulerLoop() {
   absl::Time last_gauges = absl::InfinitePast();
   while (!stop_.load()) {
     auto queue = store_.List(keys::QueuePrefix());
+    if (queue.ok() && absl::Now() - last_gauges >= absl::Seconds(1)) {
+      UpdateGauges(queue->kvs);  // the queue as this tick found it
+      last_gauges = absl::Now();
+    }
     if (queue.ok()) {
       for (const store::KeyValue& kv : queue->kvs) {
         if (stop_.load()) break;
@@ -403,10 +408,6 @@ void RunService::SchedulerLoop() {
           ++it;
         }
       }
-    }
-    if (absl::Now() - last_gauges >= absl::Seconds(1)) {
-      UpdateGauges();
-      last_gauges = absl::Now();
     }
     const absl::Time until = absl::Now() + options_.schedule_interval;
     while (absl::Now() < until && !stop_.load()) absl::SleepFor(absl::Milliseconds(20));
@@ -695,16 +696,16 @@ void RunService::CompareWithBaseline(const v1::Run& run,
                               absl::StrJoin(regressions, "; "));
 }
 
-void RunService::UpdateGauges() {
+void RunService::UpdateGauges(const std::vector<store::KeyValue>& queue) {
   if (options_.metrics == nullptr) return;
   std::map<std::string, int> queued, running;
-  auto queue = store_.List(keys::QueuePrefix());
-  if (queue.ok()) {
-    for (const store::KeyValue& kv : queue->kvs) {
-      auto r = store_.Get(keys::Run(kv.value));
-      if (!r.ok()) continue;
-      auto run = ParseRun(*r);
-      if (run.ok()) ++queued[run->test_run().spec().level().empty() ? "L1" : run->test_run().spec().level()];
+  // Queue keys carry the priority, which is the level: .../queue/<01|02|03>/<id>.
+  for (const store::KeyValue& kv : queue) {
+    const absl::string_view rest = absl::string_view(kv.key).substr(keys::QueuePrefix().size());
+    int priority = 0;
+    if (absl::SimpleAtoi(rest.substr(0, rest.find('/')), &priority) && priority >= 1 &&
+        priority <= 3) {
+      ++queued[absl::StrCat("L", priority)];
     }
   }
   {

@@ -128,8 +128,9 @@ class RunService {
   // maxRegression below its baseline's becomes Regressed.
   void CompareWithBaseline(const v1::Run& run, const std::vector<v1::TestRunResult>& results,
                            Ending& e) const;
-  // Queue and running counts by level, agents by pool and state (scheduler tick).
-  void UpdateGauges();
+  // Queue (the entries the scheduler listed) and running counts by level, agents by pool and
+  // state.
+  void UpdateGauges(const std::vector<store::KeyValue>& queue);
   void FillFingerprint(const v1::Run& run, const std::vector<run::BoundPort>& ports,
                        v1::RunFingerprint& fingerprint) const;
   absl::StatusOr<std::vector<run::BoundPort>> BindLocalPorts(

@@ -156,22 +156,19 @@ void ControllerMetrics::CountLocked(const RunFacts& f) {
 }
 
 void ControllerMetrics::Rebuild(std::vector<v1::Run> runs) {
-  std::vector<RunFacts> facts;
-  for (const v1::Run& r : runs) {
-    const std::string& phase = r.test_run().status().phase();
-    if (phase == "Succeeded" || phase == "Failed" || phase == "Cancelled" ||
-        phase == "Interrupted") {
-      facts.push_back(FactsOf(r));
-      facts.back().id = r.id();
-    }
-  }
-  std::map<std::string, std::string> completion;
-  for (const v1::Run& r : runs) completion[r.id()] = r.test_run().status().completion_time();
-  std::sort(facts.begin(), facts.end(), [&](const RunFacts& a, const RunFacts& b) {
-    return std::tie(completion[a.id], a.id) < std::tie(completion[b.id], b.id);
+  // Completion order (RFC 3339 UTC strings sort as times; the id breaks ties).
+  std::sort(runs.begin(), runs.end(), [](const v1::Run& a, const v1::Run& b) {
+    return std::tie(a.test_run().status().completion_time(), a.id()) <
+           std::tie(b.test_run().status().completion_time(), b.id());
   });
   absl::MutexLock lock(&mu_);
-  for (const RunFacts& f : facts) {
+  for (const v1::Run& r : runs) {
+    const std::string& phase = r.test_run().status().phase();
+    if (phase != "Succeeded" && phase != "Failed" && phase != "Cancelled" &&
+        phase != "Interrupted") {
+      continue;
+    }
+    const RunFacts f = FactsOf(r);
     if (!counted_.insert(f.id).second) continue;
     CountLocked(f);
     if (f.queue_wait_s) {
