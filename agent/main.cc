@@ -208,14 +208,19 @@ int ServeCommand(const CommonFlags& common, netrig::agent::control::ClientOption
   std::unique_ptr<netrig::common::MetricsEndpoint> endpoint;
   if (!metrics_address.empty()) {
     metrics = std::make_shared<netrig::agent::control::AgentMetrics>(**runtime, NETRIG_VERSION);
-    auto started = netrig::common::MetricsEndpoint::Start(metrics_address, metrics);
+    // /healthz: the agent opened its ports and serves HTTP; /readyz: it is registered with the
+    // controller (AgentPool pods are ready only then).
+    netrig::common::HealthChecks health;
+    health.ready = [m = metrics.get()] { return m->Ready(); };
+    auto started = netrig::common::MetricsEndpoint::Start(metrics_address, metrics, health);
     if (!started.ok()) {
       std::cerr << "netrig-agent: --metrics-address: " << started.status().message() << "\n";
       return ExitCodeFor(started.status());
     }
     endpoint = std::move(*started);
     client.metrics_address = endpoint->address();
-    std::cerr << "netrig-agent: metrics at http://" << endpoint->address() << "/metrics\n";
+    std::cerr << "netrig-agent: metrics at http://" << endpoint->address()
+              << "/metrics (probes: /healthz, /readyz)\n";
   }
   std::cerr << "netrig-agent: agent " << client.agent_id << " serving controller " << client.target
             << "\n";
@@ -256,7 +261,8 @@ int main(int argc, char** argv) {
   serve->add_option("--label", labels, "label key=value (repeatable)");
   std::string metrics_address;
   serve->add_option("--metrics-address", metrics_address,
-                    "serve Prometheus /metrics on host:port (port 0: any free port); default off");
+                    "serve Prometheus /metrics and the /healthz and /readyz probes on host:port "
+                    "(port 0: any free port); default off");
 
   CLI11_PARSE(app, argc, argv);
   std::signal(SIGINT, OnSignal);

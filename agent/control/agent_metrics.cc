@@ -78,6 +78,13 @@ const char* SessionStateName(SessionState s) {
 
 }  // namespace
 
+absl::Status SessionReadiness(SessionState state) {
+  if (state == SessionState::kDisconnected) {
+    return absl::UnavailableError("not registered with the controller (no session)");
+  }
+  return absl::OkStatus();
+}
+
 std::vector<MetricFamily> RenderAgentMetrics(const AgentMetricsSample& sample) {
   const RuntimeSample& rt = sample.runtime;
   std::vector<MetricFamily> out;

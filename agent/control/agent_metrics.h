@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/control/agent_runtime.h"
 #include "prometheus/metric_family.h"
@@ -56,6 +57,11 @@ struct AgentMetricsSample {
 
 std::vector<prometheus::MetricFamily> RenderAgentMetrics(const AgentMetricsSample& sample);
 
+// The agent's /readyz: ready (OK) while its session with the controller is registered (idle or
+// running a trial), so a pool's ready pods are the agents the controller can schedule on.
+// Unavailable, saying so, when disconnected.
+absl::Status SessionReadiness(SessionState state);
+
 class AgentMetrics final : public prometheus::Registry {
  public:
   // `runtime` must outlive this object and every scrape of it: stop the endpoint serving it
@@ -65,6 +71,8 @@ class AgentMetrics final : public prometheus::Registry {
   // Thread-safe.
   void SetSessionState(SessionState state) { session_state_.store(state); }
   void CountTrial(TrialResult result);
+  // SessionReadiness of the current session state. Thread-safe.
+  absl::Status Ready() const { return SessionReadiness(session_state_.load()); }
 
   // Scrape time (the endpoint's thread): samples the runtime and renders every family.
   std::vector<prometheus::MetricFamily> Collect() const override;

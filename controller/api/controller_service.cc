@@ -59,7 +59,8 @@ grpc::Status ControllerServiceImpl::ValidateRun(grpc::ServerContext*,
 
 grpc::Status ControllerServiceImpl::SubmitRun(grpc::ServerContext*, const v1::SubmitRunRequest* req,
                                               v1::Run* resp) {
-  auto r = runs_.Submit(req->document(), {req->labels().begin(), req->labels().end()});
+  auto r = runs_.Submit(req->document(), {req->labels().begin(), req->labels().end()},
+                        req->request_id());
   if (!r.ok()) return ToGrpc(r.status());
   *resp = *r;
   return grpc::Status::OK;
@@ -174,7 +175,8 @@ absl::StatusOr<int> RestServer::Start(const std::string& host, int port) {
   s.Post("/v1/runs", [&, parse, reply](const Request& req, Response& res) {
     v1::SubmitRunRequest in;
     if (auto st = parse(req, &in); !st.ok()) return Reply(res, st);
-    auto r = runs_.Submit(in.document(), {in.labels().begin(), in.labels().end()});
+    auto r = runs_.Submit(in.document(), {in.labels().begin(), in.labels().end()},
+                          in.request_id());
     reply(res, r.ok() ? absl::StatusOr<std::string>(ToJson(*r)) : r.status());
   });
   s.Get("/v1/runs", [&, reply](const Request& req, Response& res) {
@@ -202,6 +204,12 @@ absl::StatusOr<int> RestServer::Start(const std::string& host, int port) {
     v1::ListAgentsResponse out;
     for (auto& a : runs_.Agents()) *out.add_agents() = std::move(a);
     reply(res, ToJson(out));
+  });
+  s.Get("/healthz", [](const Request&, Response& res) { res.set_content("ok\n", "text/plain"); });
+  s.Get("/readyz", [this](const Request&, Response& res) {
+    const absl::Status ready = ready_ ? ready_() : absl::OkStatus();
+    res.status = ready.ok() ? 200 : 503;
+    res.set_content(ready.ok() ? "ok\n" : absl::StrCat(ready.message(), "\n"), "text/plain");
   });
   if (metrics_ != nullptr) {
     s.Get("/metrics", [this](const Request&, Response& res) {

@@ -1,6 +1,7 @@
 // gRPC ControllerService and its REST/JSON mapping, both thin layers over RunService.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -44,10 +45,16 @@ class ControllerServiceImpl final : public v1::ControllerService::Service {
 // the proto messages as JSON; errors are {"code": ..., "message": ...} with the HTTP status of
 // the gRPC code. With metrics: GET /metrics (Prometheus text) and GET /v1/prometheus/targets
 // (Prometheus HTTP service discovery: every registered agent that serves metrics).
+// Probes: GET /healthz is 200 "ok" while the process serves; GET /readyz is 200 "ok" when the
+// readiness function (set_readiness) returns OK, else 503 with its message (a follower
+// controller: "not the leader (leader: <identity>)").
 class RestServer {
  public:
   explicit RestServer(RunService& runs, metrics::ControllerMetrics* metrics = nullptr);
   ~RestServer();
+  // Call before Start(). Without one, /readyz is always 200. Called on every probe: must be
+  // fast and thread-safe.
+  void set_readiness(std::function<absl::Status()> ready) { ready_ = std::move(ready); }
   // Binds host:port (port 0: any) and serves on a background thread. Returns the bound port.
   absl::StatusOr<int> Start(const std::string& host, int port);
   void Stop();
@@ -55,6 +62,7 @@ class RestServer {
  private:
   RunService& runs_;
   metrics::ControllerMetrics* metrics_;
+  std::function<absl::Status()> ready_;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
 };

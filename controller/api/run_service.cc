@@ -14,6 +14,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/random/distributions.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -183,7 +184,14 @@ v1::ValidateRunResponse RunService::Validate(const std::string& document) const 
 }
 
 absl::StatusOr<v1::Run> RunService::Submit(const std::string& document,
-                                           const std::map<std::string, std::string>& labels) {
+                                           const std::map<std::string, std::string>& labels,
+                                           const std::string& request_id) {
+  if (!request_id.empty()) {
+    RETURN_IF_ERROR(keys::ValidateId("request_id", request_id));
+    if (absl::StatusOr<v1::Run> earlier = RunForRequest(request_id); !absl::IsNotFound(earlier.status())) {
+      return earlier;
+    }
+  }
   spec::ParseResult parsed = spec::ParseTestRun(document);
   auto& meta_labels = *parsed.object.mutable_metadata()->mutable_labels();
   for (const auto& [k, v] : labels) meta_labels.insert({k, v});
@@ -204,11 +212,6 @@ absl::StatusOr<v1::Run> RunService::Submit(const std::string& document,
   }
   ASSIGN_OR_RETURN(spec::RunPlan plan, spec::CompileTestRun(parsed.object));
   v1::Run run;
-  {
-    absl::MutexLock lock(&mu_);
-    run.set_id(absl::StrCat(absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()),
-                            "-", absl::StrFormat("%04x", ++id_counter_ & 0xffff)));
-  }
   *run.mutable_test_run() = parsed.object;
   run.mutable_test_run()->clear_status();
   v1::TestRunStatus* st = run.mutable_test_run()->mutable_status();
@@ -217,14 +220,44 @@ absl::StatusOr<v1::Run> RunService::Submit(const std::string& document,
   run.set_created_time(Now3339());
   run.set_spec_hash(SpecHash(run.test_run()));
   run.set_priority(PriorityOf(plan.level));
-  std::string bytes;
-  run.SerializeToString(&bytes);
-  store::TxnRequest txn;
-  txn.compares.push_back({keys::Run(run.id()), 0});
-  txn.ops.push_back(store::Op::Put(keys::Run(run.id()), bytes));
-  txn.ops.push_back(store::Op::Put(keys::QueueEntry(run.priority(), run.id()), run.id()));
-  RETURN_IF_ERROR(store_.Txn(txn).status());
-  return run;
+  // Ids are the submission second plus a counter that starts at a random value, so a restarted
+  // controller (or a second replica) does not reuse one; a collision is retried with a new id.
+  for (int attempt = 0;; ++attempt) {
+    {
+      absl::MutexLock lock(&mu_);
+      if (id_counter_ == 0) id_counter_ = absl::Uniform<uint64_t>(id_bits_, 1, 0xffff);
+      run.set_id(absl::StrCat(absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(), absl::UTCTimeZone()),
+                              "-", absl::StrFormat("%04x", ++id_counter_ & 0xffff)));
+    }
+    std::string bytes;
+    run.SerializeToString(&bytes);
+    store::TxnRequest txn;
+    txn.compares.push_back({keys::Run(run.id()), 0});
+    txn.ops.push_back(store::Op::Put(keys::Run(run.id()), bytes));
+    txn.ops.push_back(store::Op::Put(keys::QueueEntry(run.priority(), run.id()), run.id()));
+    if (!request_id.empty()) {
+      txn.compares.push_back({keys::Request(request_id), 0});
+      txn.ops.push_back(store::Op::Put(keys::Request(request_id), run.id()));
+    }
+    const absl::Status s = store_.Txn(txn).status();
+    if (s.ok()) return run;
+    if (!absl::IsAborted(s)) return s;
+    // Lost a race with a concurrent submission of the same request: return its run.
+    if (!request_id.empty()) {
+      absl::StatusOr<v1::Run> earlier = RunForRequest(request_id);
+      if (!absl::IsNotFound(earlier.status())) return earlier;
+    }
+    if (attempt == 4) return s;  // the run id was taken each time
+  }
+}
+
+absl::StatusOr<v1::Run> RunService::RunForRequest(const std::string& request_id) const {
+  absl::StatusOr<store::KeyValue> kv = store_.Get(keys::Request(request_id));
+  if (absl::IsNotFound(kv.status())) {
+    return absl::NotFoundError(absl::StrCat("no run for request ", request_id));
+  }
+  RETURN_IF_ERROR(kv.status());
+  return Get(kv->value);
 }
 
 absl::StatusOr<v1::Run> RunService::Get(const std::string& id) const { return Get(id, nullptr); }
@@ -414,26 +447,15 @@ void RunService::SchedulerLoop() {
   }
 }
 
-bool RunService::TryStart(const std::string& id) {
-  auto kv = store_.Get(keys::Run(id));
-  if (!kv.ok()) return false;
-  auto run = ParseRun(*kv);
-  if (!run.ok() || run->test_run().status().phase() != kPending) return false;
-  auto plan = spec::CompileTestRun(run->test_run());
-  if (!plan.ok()) {
-    Finish(id, kFailed, "", std::string(plan.status().message()), "InvalidSpec");
-    return false;
-  }
-  if (options_.sut_provider != nullptr && !run->test_run().spec().sut().template_().empty()) {
-    return TryStartWithSut(id, *run);
-  }
+std::optional<RunService::Placement> RunService::Place(const std::string& id,
+                                                      const spec::RunPlan& plan) {
   // Placement: each spec port needs an available agent port with the role's name, in the
   // right pool, with the requested agent name, labels, speed and driver.
   const std::vector<agents::AgentRecord> agents = registry_.List();
   std::vector<run::BoundPort> bound;
   std::set<std::string> used;  // agent/port
   std::vector<std::string> agent_ids;
-  for (const spec::PortPlan& p : plan->ports) {
+  for (const spec::PortPlan& p : plan.ports) {
     bool found = false;
     for (const agents::AgentRecord& a : agents) {
       if (a.state != agents::AgentState::kAvailable) continue;
@@ -468,10 +490,31 @@ bool RunService::TryStart(const std::string& id) {
                      absl::StrCat("no available agent port for spec port ", p.name, " (pool ",
                                   p.agent_pool, ")"));
       });
-      return false;
+      return std::nullopt;
     }
   }
-  if (!registry_.Acquire(agent_ids)) return false;
+  return Placement{std::move(bound), std::move(agent_ids)};
+}
+
+bool RunService::TryStart(const std::string& id) {
+  auto kv = store_.Get(keys::Run(id));
+  if (!kv.ok()) return false;
+  auto run = ParseRun(*kv);
+  if (!run.ok() || run->test_run().status().phase() != kPending) return false;
+  auto plan = spec::CompileTestRun(run->test_run());
+  if (!plan.ok()) {
+    Finish(id, kFailed, "", std::string(plan.status().message()), "InvalidSpec");
+    return false;
+  }
+  const bool with_sut =
+      options_.sut_provider != nullptr && !run->test_run().spec().sut().template_().empty();
+  if (with_sut && !options_.sut_on_pool_agents) return TryStartWithSut(id, *run);
+  std::optional<Placement> placement = Place(id, *plan);
+  if (!placement.has_value()) return false;
+  if (!registry_.Acquire(placement->agent_ids)) return false;
+  if (with_sut) return TryStartWithSut(id, *run, std::move(placement));
+  const std::vector<run::BoundPort>& bound = placement->bound;
+  const std::vector<std::string>& agent_ids = placement->agent_ids;
   auto started = Update(id, [&](v1::Run& r) {
     v1::TestRunStatus* st = r.mutable_test_run()->mutable_status();
     st->set_phase(kRunning);
@@ -752,9 +795,10 @@ RunService::Ending RunService::Verdict(const std::vector<v1::TestOutcome>& outco
 
 // ---------------------------------------------------------------- SUT lifecycle (local mode)
 
-bool RunService::TryStartWithSut(const std::string& id, const v1::Run& run) {
-  {
-    // One SUT run at a time: the local agents busy-poll the machine's cores.
+bool RunService::TryStartWithSut(const std::string& id, const v1::Run& run,
+                                 std::optional<Placement> placement) {
+  if (!placement.has_value()) {
+    // One local-mode SUT run at a time: the local agents busy-poll the machine's cores.
     absl::MutexLock lock(&mu_);
     for (const auto& [other, a] : active_) {
       if (a->uses_sut && !a->done.load()) return false;
@@ -764,24 +808,55 @@ bool RunService::TryStartWithSut(const std::string& id, const v1::Run& run) {
     v1::TestRunStatus* st = r.mutable_test_run()->mutable_status();
     st->set_phase(kRunning);
     st->set_start_time(Now3339());
-    SetCondition(*st, "Scheduled", "True", "SutProvisioning",
-                 absl::StrCat("creating SUT ", run.test_run().spec().sut().template_()));
-    st->mutable_progress()->set_message(
-        absl::StrCat("creating SUT ", run.test_run().spec().sut().template_()));
+    std::string message = absl::StrCat("creating SUT ", run.test_run().spec().sut().template_());
+    if (placement.has_value()) {
+      absl::StrAppend(&message, " for agents ", absl::StrJoin(placement->agent_ids, ", "));
+    }
+    SetCondition(*st, "Scheduled", "True", "SutProvisioning", message);
+    st->mutable_progress()->set_message(message);
   });
-  if (!started.ok()) return false;
+  if (!started.ok()) {
+    if (placement.has_value()) registry_.Release(placement->agent_ids);
+    return false;
+  }
   DeleteQueueEntry(id);
   if (options_.metrics != nullptr) options_.metrics->RunStarted(*started);
   auto active = std::make_shared<Active>();
-  active->uses_sut = true;
+  active->uses_sut = !placement.has_value();
   active->level = started->test_run().spec().level();
+  std::optional<std::vector<run::BoundPort>> pool_ports;
+  if (placement.has_value()) pool_ports = placement->bound;
   absl::MutexLock lock(&mu_);
+  if (placement.has_value()) active->agents = placement->agent_ids;
   active_[id] = active;
-  active->thread = std::thread([this, id, active] { ExecuteWithSut(id, active); });
+  active->thread = std::thread(
+      [this, id, active, pool_ports] { ExecuteWithSut(id, active, pool_ports); });
   return true;
 }
 
-void RunService::ExecuteWithSut(std::string id, std::shared_ptr<Active> active) {
+namespace {
+
+// Cluster mode: each placed port sends to the SUT's interface on the link of the same name.
+absl::Status GatewaysFromSut(const sut::SutInstance& sut, std::vector<run::BoundPort>& ports) {
+  for (run::BoundPort& p : ports) {
+    const sut::NextHop* hop = nullptr;
+    for (const sut::NextHop& h : sut.next_hops) {
+      if (h.link == p.role) hop = &h;
+    }
+    if (hop == nullptr || hop->mac.empty()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("SUT ", sut.namespace_name, " has no next hop (MAC) on link ", p.role,
+                       ": its template must attach a network for every spec port"));
+    }
+    p.gateway_mac = hop->mac;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RunService::ExecuteWithSut(std::string id, std::shared_ptr<Active> active,
+                                std::optional<std::vector<run::BoundPort>> pool_ports) {
   Ending e;
   v1::RunFingerprint fingerprint;
   fingerprint.set_sut_provider(options_.sut_provider_name);
@@ -796,7 +871,18 @@ void RunService::ExecuteWithSut(std::string id, std::shared_ptr<Active> active) 
     instance = *sut;
     fingerprint.set_sut_instance(sut->namespace_name);
     for (const auto& [k, v] : sut->parameters) (*fingerprint.mutable_sut_parameters())[k] = v;
-    auto ports = StartLocalAgent(id, *run, *sut, *active, &agent, &e.reason);
+    absl::StatusOr<std::vector<run::BoundPort>> ports;
+    if (pool_ports.has_value()) {
+      e.reason = "SutNotReachable";
+      absl::Status gw = GatewaysFromSut(*sut, *pool_ports);
+      if (gw.ok()) {
+        ports = *pool_ports;
+      } else {
+        ports = gw;
+      }
+    } else {
+      ports = StartLocalAgent(id, *run, *sut, *active, &agent, &e.reason);
+    }
     if (!ports.ok()) {
       e.summary = std::string(ports.status().message());
     } else {
@@ -870,6 +956,8 @@ absl::StatusOr<sut::SutInstance> RunService::ProvisionSut(const std::string& id,
     ready = options_.sut_provider->WaitReady(*sut, std::min(left, absl::Seconds(1)));
     if (ready.ok() || !absl::IsDeadlineExceeded(ready)) break;
   }
+  // Addresses and next hops a cluster assigns are known only now.
+  if (ready.ok() && !active.cancel.load()) ready = options_.sut_provider->Refresh(*sut);
   if (!ready.ok() || active.cancel.load()) {
     (void)options_.sut_provider->Destroy(*sut);
     if (active.cancel.load()) return absl::CancelledError(active.cancel_reason);

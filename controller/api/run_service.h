@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/random/random.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "controller/agents/agent_registry.h"
@@ -50,6 +51,11 @@ struct RunServiceOptions {
   // starts for the run on the SUT's links. Null or disabled: runs with a SUT fail with a
   // clear error (a provider's veths are only reachable from this machine).
   const local::LocalAgents* local_agents = nullptr;
+  // Cluster mode (the kubernetes provider): the SUT sits on networks that pool agents are
+  // attached to, so a run with a SUT is placed on registered agents like any other run (it stays
+  // queued until they are available), and each port's gateway is the SUT's next hop on the link
+  // of the same name. local_agents is not used.
+  bool sut_on_pool_agents = false;
   absl::Duration sut_ready_timeout = absl::Seconds(60);  // spec.sut.parameters.readyTimeout
   absl::Duration agent_register_timeout = absl::Seconds(30);
   // Self-calibration before the benchmark (maximum rate and latency floor); zero: skipped.
@@ -74,8 +80,11 @@ class RunService {
   v1::ValidateRunResponse Validate(const std::string& document) const;
   // InvalidArgument with every field error, one per line.
   // `labels` are added to metadata.labels where the document has none of that key.
+  // A non-empty `request_id` is an idempotency key: when a run was already submitted with it,
+  // that run is returned and nothing new is queued (the document is not even parsed).
   absl::StatusOr<v1::Run> Submit(const std::string& document,
-                                 const std::map<std::string, std::string>& labels = {});
+                                 const std::map<std::string, std::string>& labels = {},
+                                 const std::string& request_id = "");
   absl::StatusOr<v1::Run> Get(const std::string& id) const;
   // Also returns the store revision of the record (for watching).
   absl::StatusOr<v1::Run> Get(const std::string& id, int64_t* revision) const;
@@ -88,6 +97,8 @@ class RunService {
   static bool IsTerminal(const std::string& phase);
 
  private:
+  // The run a Submit with this idempotency key created; NotFound if none.
+  absl::StatusOr<v1::Run> RunForRequest(const std::string& request_id) const;
   struct Active {
     std::atomic<bool> cancel{false};
     std::string cancel_reason;
@@ -106,9 +117,20 @@ class RunService {
   // Places and starts one queued run if its agents are free. True if it started.
   bool TryStart(const std::string& id);
   // Starts a run whose SUT this controller builds (and whose agents it starts).
-  bool TryStartWithSut(const std::string& id, const v1::Run& run);
+  // Ports placed on registered agents, and the agents to acquire.
+  struct Placement {
+    std::vector<run::BoundPort> bound;
+    std::vector<std::string> agent_ids;
+  };
+  // Places every spec port on an available agent port (pool, name, labels, speed, driver);
+  // nullopt (and a WaitingForAgents condition on the run) when one cannot be placed.
+  std::optional<Placement> Place(const std::string& id, const spec::RunPlan& plan);
+  bool TryStartWithSut(const std::string& id, const v1::Run& run,
+                       std::optional<Placement> placement = std::nullopt);
   void Execute(std::string id, std::shared_ptr<Active> active, std::vector<run::BoundPort> ports);
-  void ExecuteWithSut(std::string id, std::shared_ptr<Active> active);
+  // `pool_ports`: cluster mode (ports already placed on pool agents); nullopt: local agents.
+  void ExecuteWithSut(std::string id, std::shared_ptr<Active> active,
+                      std::optional<std::vector<run::BoundPort>> pool_ports);
   // Runs the benchmark on bound ports: calibration, the executor, the verdict.
   Ending Benchmark(const std::string& id, Active& active, const std::vector<run::BoundPort>& ports,
                    v1::RunFingerprint& fingerprint);
@@ -162,7 +184,8 @@ class RunService {
   const RunServiceOptions options_;
   mutable absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Active>> active_ ABSL_GUARDED_BY(mu_);
-  uint64_t id_counter_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t id_counter_ ABSL_GUARDED_BY(mu_) = 0;  // 0: not seeded yet
+  absl::BitGen id_bits_ ABSL_GUARDED_BY(mu_);
   std::atomic<bool> stop_{false};
   std::thread scheduler_;
 };

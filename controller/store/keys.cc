@@ -30,6 +30,9 @@ std::string Trial(absl::string_view run_id, int64_t n) {
 std::string RunReport(absl::string_view run_id) { return absl::StrCat(Run(run_id), "/report"); }
 std::string AgentsPrefix() { return absl::StrCat(kRoot, "agents/"); }
 std::string Agent(absl::string_view agent_id) { return absl::StrCat(AgentsPrefix(), agent_id); }
+std::string Request(absl::string_view request_id) {
+  return absl::StrCat(kRoot, "requests/", request_id);
+}
 std::string QueuePrefix() { return absl::StrCat(kRoot, "queue/"); }
 std::string QueueEntry(int priority, absl::string_view run_id) {
   return absl::StrCat(QueuePrefix(), absl::StrFormat("%02d", priority), "/", run_id);

@@ -83,6 +83,10 @@ class SutProvider {
   // Polls the readiness probe until it passes or `timeout` elapses (DeadlineExceeded naming
   // what is not ready).
   virtual absl::Status WaitReady(const SutInstance& instance, absl::Duration timeout) = 0;
+  // Called once WaitReady succeeded: fills what is only known when the SUT is up (the
+  // kubernetes provider's addresses, MACs and next hops come from the cluster's CNI). The
+  // netns provider decides everything in Create and keeps this default.
+  virtual absl::Status Refresh(SutInstance& /*instance*/) { return absl::OkStatus(); }
   virtual absl::Status InjectEvent(const SutInstance& instance, const SutEvent& event) = 0;
   // Removes the SUT. Idempotent: an instance that is already gone is OK.
   virtual absl::Status Destroy(const SutInstance& instance) = 0;

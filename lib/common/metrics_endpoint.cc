@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -12,7 +13,8 @@
 namespace netrig::common {
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
-    const std::string& address, std::shared_ptr<prometheus::Registry> registry) {
+    const std::string& address, std::shared_ptr<prometheus::Registry> registry,
+    HealthChecks health) {
   const auto colon = address.rfind(':');
   int port = 0;
   if (colon == std::string::npos || colon == 0 ||
@@ -31,6 +33,16 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
   e->server_->Get("/metrics", [reg](const httplib::Request&, httplib::Response& res) {
     res.set_content(SerializeMetrics(*reg), "text/plain; version=0.0.4; charset=utf-8");
   });
+  auto probe = [server = e->server_.get()](const char* path, std::function<absl::Status()> check) {
+    server->Get(path, [check = std::move(check)](const httplib::Request&, httplib::Response& res) {
+      const absl::Status s = check ? check() : absl::OkStatus();
+      res.status = s.ok() ? 200 : 503;
+      res.set_content(s.ok() ? "ok\n" : absl::StrCat(s.message(), "\n"),
+                      "text/plain; charset=utf-8");
+    });
+  };
+  probe("/healthz", std::move(health.live));
+  probe("/readyz", std::move(health.ready));
   const int bound = port == 0 ? e->server_->bind_to_any_port(host)
                               : (e->server_->bind_to_port(host, port) ? port : -1);
   if (bound < 0) {

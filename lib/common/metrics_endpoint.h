@@ -4,10 +4,12 @@
 // base units in the name (_seconds, _bytes, _ratio), `_total` on counters, bounded labels.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "prometheus/registry.h"
 
@@ -17,11 +19,21 @@ class Server;
 
 namespace netrig::common {
 
+// Kubernetes probes served next to /metrics: 200 "ok" when the check returns OK, else 503 with
+// the status message as the body. An empty check always passes, so /healthz then means "the
+// process serves HTTP". Checks run on the endpoint's thread and must be thread-safe and quick.
+struct HealthChecks {
+  std::function<absl::Status()> live;   // GET /healthz (livenessProbe)
+  std::function<absl::Status()> ready;  // GET /readyz (readinessProbe)
+};
+
 class MetricsEndpoint {
  public:
-  // Binds `address` ("127.0.0.1:9465"; port 0 picks a free one) and serves `registry`.
+  // Binds `address` ("127.0.0.1:9465"; port 0 picks a free one) and serves `registry` at
+  // /metrics, and `health` at /healthz and /readyz.
   static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(
-      const std::string& address, std::shared_ptr<prometheus::Registry> registry);
+      const std::string& address, std::shared_ptr<prometheus::Registry> registry,
+      HealthChecks health = {});
   ~MetricsEndpoint();
   MetricsEndpoint(const MetricsEndpoint&) = delete;
   MetricsEndpoint& operator=(const MetricsEndpoint&) = delete;

@@ -442,5 +442,34 @@ TEST_F(AgentMetricsNetnsTest, RefusedAndInterruptedTrialsAreCounted) {
   }
 }
 
+// The Kubernetes probes on the metrics address: /healthz while the agent serves, /readyz only
+// while its controller session is registered (an AgentPool pod's readiness).
+TEST_F(AgentMetricsNetnsTest, ReadinessFollowsTheControllerSession) {
+  ASSERT_FALSE(metrics_address_.empty());
+  const auto colon = metrics_address_.rfind(':');
+  httplib::Client cli(metrics_address_.substr(0, colon),
+                      std::stoi(metrics_address_.substr(colon + 1)));
+  cli.set_connection_timeout(5);
+  cli.set_read_timeout(5);
+  auto probe = [&](const char* path) {
+    auto res = cli.Get(path);
+    return res ? res->status : -1;
+  };
+  EXPECT_EQ(probe("/healthz"), 200);
+  EXPECT_TRUE(WaitFor([&] { return probe("/readyz") == 200; }, absl::Seconds(5)))
+      << "registered, but /readyz says " << probe("/readyz");
+
+  // The controller goes away: the agent is alive but no longer ready.
+  controller_.Stop();
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  server_.reset();
+  ASSERT_TRUE(WaitFor([&] { return probe("/readyz") == 503; }, absl::Seconds(15)))
+      << testing::ReadFile(log_);
+  auto res = cli.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "not registered with the controller (no session)\n");
+  EXPECT_EQ(probe("/healthz"), 200);
+}
+
 }  // namespace
 }  // namespace netrig

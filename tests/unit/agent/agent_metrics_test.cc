@@ -124,6 +124,14 @@ TEST(AgentMetricsTest, FollowsTheNamingRules) {
   EXPECT_EQ(names.size(), 19u);
 }
 
+TEST(AgentMetricsTest, ReadyOnlyWhileRegisteredWithTheController) {
+  EXPECT_TRUE(SessionReadiness(SessionState::kIdle).ok());
+  EXPECT_TRUE(SessionReadiness(SessionState::kRunning).ok());
+  const absl::Status down = SessionReadiness(SessionState::kDisconnected);
+  EXPECT_EQ(down.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(down.message()), HasSubstr("not registered with the controller"));
+}
+
 TEST(MonotonicTotalTest, FollowsTheSourceAndSurvivesARestartFromZero) {
   MonotonicTotal t;
   EXPECT_EQ(t.Update(10), 10u);

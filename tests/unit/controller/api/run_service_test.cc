@@ -9,8 +9,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "controller/metrics/controller_metrics.h"
@@ -33,6 +35,7 @@ class SimulatedAgent : public agents::AgentConnection {
     {
       absl::MutexLock lock(&mu_);
       ++trials_;
+      for (const v1::StreamConfig& s : m.start().streams()) dst_macs_.insert(s.dst_mac());
       if (hold_) {  // simulate a long trial: answer only when released
         held_.push_back(m);
         return true;
@@ -86,6 +89,10 @@ class SimulatedAgent : public agents::AgentConnection {
     absl::MutexLock lock(&mu_);
     return trials_;
   }
+  std::set<std::string> dst_macs() {
+    absl::MutexLock lock(&mu_);
+    return dst_macs_;
+  }
 
  private:
   std::string id_;
@@ -95,6 +102,7 @@ class SimulatedAgent : public agents::AgentConnection {
   bool hold_ = false;
   std::vector<v1::ControllerMessage> held_;
   int trials_ = 0;
+  std::set<std::string> dst_macs_;
 };
 
 std::string Spec(const std::string& name, const std::string& level, const std::string& tests = "[throughput]") {
@@ -124,6 +132,7 @@ class FakeSutProvider : public sut::SutProvider {
  public:
   absl::Status create_error;
   absl::Status ready_error;  // returned by every WaitReady (after sleeping its timeout)
+  bool hops_on_refresh = false;
   std::vector<std::string> orphans;
 
   absl::StatusOr<sut::SutInstance> Create(const sut::SutRequest& request) override {
@@ -137,6 +146,20 @@ class FakeSutProvider : public sut::SutProvider {
     inst.parameters = request.parameters;
     live.insert(request.run_id);
     return inst;
+  }
+  // Like a cluster provider: the next hops are known only once the SUT is ready.
+  absl::Status Refresh(sut::SutInstance& instance) override {
+    if (!hops_on_refresh) return absl::OkStatus();
+    absl::MutexLock lock(&mu_);
+    for (const sut::SutRequest& r : requests) {
+      if (r.run_id != instance.run_id) continue;
+      instance.next_hops.clear();
+      for (size_t i = 0; i < r.links.size(); ++i) {
+        instance.next_hops.push_back(
+            {r.links[i].name, absl::StrCat("198.18.", i, ".1"), absl::StrCat("02:53:00:00:00:0", i)});
+      }
+    }
+    return absl::OkStatus();
   }
   absl::Status WaitReady(const sut::SutInstance&, absl::Duration timeout) override {
     if (ready_error.ok()) return absl::OkStatus();
@@ -269,6 +292,37 @@ TEST_F(RunServiceTest, InvalidSpecReturnsEveryErrorAndStoresNothing) {
   EXPECT_TRUE(runs_->List("", 0)->empty());
   EXPECT_FALSE(runs_->Validate(bad).valid());
   EXPECT_GE(runs_->Validate(bad).errors_size(), 2);
+}
+
+TEST_F(RunServiceTest, ARequestIdSubmitsOnceAndReturnsTheSameRunAfterwards) {
+  StartService();  // no agents: runs stay queued, so the queue shows every submission
+  auto first = runs_->Submit(Spec("idem", "L2"), {}, "2b7f0c1e-uid-1");
+  ASSERT_TRUE(first.ok()) << first.status();
+  // Same key: the earlier run comes back, even with another document, and nothing is queued.
+  auto again = runs_->Submit(Spec("other", "L1"), {}, "2b7f0c1e-uid-1");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->id(), first->id());
+  EXPECT_EQ(again->test_run().metadata().name(), "idem");
+  // A RunService started afresh on the same store (a controller restart) still knows the key.
+  runs_->Stop();
+  runs_.reset();
+  StartService();
+  auto after_restart = runs_->Submit(Spec("idem", "L2"), {}, "2b7f0c1e-uid-1");
+  ASSERT_TRUE(after_restart.ok()) << after_restart.status();
+  EXPECT_EQ(after_restart->id(), first->id());
+  // Another key or none: new runs.
+  auto second = runs_->Submit(Spec("idem", "L2"), {}, "2b7f0c1e-uid-2");
+  auto third = runs_->Submit(Spec("idem", "L2"));
+  ASSERT_TRUE(second.ok() && third.ok());
+  EXPECT_NE(second->id(), first->id());
+  EXPECT_NE(third->id(), second->id());
+  EXPECT_EQ(runs_->List("", 0)->size(), 3u);
+  EXPECT_EQ(store_->List(store::keys::QueuePrefix())->kvs.size(), 3u);
+  // A key that cannot be stored is refused, naming the field.
+  auto bad = runs_->Submit(Spec("idem", "L2"), {}, "a/b");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(bad.status().message().find("request_id"), std::string::npos) << bad.status();
 }
 
 TEST_F(RunServiceTest, L1RunsBeforeL3WhenAgentsFreeUp) {
@@ -413,6 +467,56 @@ TEST_F(RunServiceTest, SutIsCreatedAtSchedulingAndDestroyedWhenTheAgentCannotSta
   EXPECT_TRUE(std::filesystem::exists(results_dir_ + "/" + run->id() + "/junit.xml"));
   EXPECT_NE(done.test_run().status().report_url().find("report.html"), std::string::npos);
   std::filesystem::remove_all(results_dir_);
+}
+
+TEST_F(RunServiceTest, ClusterSutRunsOnPoolAgentsSendingToTheSutsNextHops) {
+  FakeSutProvider sut;
+  sut.hops_on_refresh = true;
+  StartService([&](RunServiceOptions& o) {
+    o.sut_provider = &sut;
+    o.sut_provider_name = "kubernetes";
+    o.sut_on_pool_agents = true;
+  });
+  // No pool agent yet: the run waits in the queue and no SUT is made for it.
+  auto run = runs_->Submit(Spec("cluster", "L1"));
+  ASSERT_TRUE(run.ok());
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_EQ(runs_->Get(run->id())->test_run().status().phase(), kPending);
+  EXPECT_EQ(Condition(*runs_->Get(run->id()), "Scheduled"), "False/WaitingForAgents");
+  {
+    absl::MutexLock lock(&sut.mu_);
+    EXPECT_TRUE(sut.requests.empty());
+  }
+  AddAgent("pool-agent", 1e6);
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kSucceeded) << done.test_run().status().summary();
+  // Frames went to the SUT's interfaces (west -> its west next hop), not to the peer port.
+  EXPECT_EQ(agents_["pool-agent"]->dst_macs(), (std::set<std::string>{"02:53:00:00:00:00"}));
+  EXPECT_EQ(sut.destroyed, std::vector<std::string>{run->id()});
+  // The agent is free again for the next run.
+  auto next = runs_->Submit(Spec("cluster2", "L1"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(WaitTerminal(next->id()).test_run().status().phase(), kSucceeded);
+}
+
+TEST_F(RunServiceTest, ClusterSutWithoutANextHopForAPortFailsAndFreesTheAgent) {
+  FakeSutProvider sut;  // no next hops at all
+  StartService([&](RunServiceOptions& o) {
+    o.sut_provider = &sut;
+    o.sut_on_pool_agents = true;
+  });
+  AddAgent("pool-agent", 1e6);
+  auto run = runs_->Submit(Spec("no-hops", "L1"));
+  ASSERT_TRUE(run.ok());
+  const v1::Run done = WaitTerminal(run->id());
+  EXPECT_EQ(done.test_run().status().phase(), kFailed);
+  EXPECT_NE(done.test_run().status().summary().find("no next hop (MAC) on link west"),
+            std::string::npos)
+      << done.test_run().status().summary();
+  EXPECT_EQ(sut.destroyed, std::vector<std::string>{run->id()});
+  EXPECT_EQ(agents_["pool-agent"]->trials(), 0);
+  ASSERT_EQ(registry_.List().size(), 1u);
+  EXPECT_EQ(registry_.List()[0].state, agents::AgentState::kAvailable);
 }
 
 TEST_F(RunServiceTest, SutCreateErrorFailsTheRunWithTheProvidersMessage) {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include <httplib.h>
 
+#include <atomic>
+
 #include "prometheus/counter.h"
 
 namespace netrig::common {
@@ -32,6 +34,51 @@ TEST(MetricsEndpointTest, ServesTheRegistryOnTheBoundPortAndNothingElse) {
   auto missing = c.Get("/other");
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
+}
+
+TEST(MetricsEndpointTest, ProbesFollowTheirChecks) {
+  std::atomic<bool> registered{false};
+  HealthChecks health;
+  health.ready = [&registered] {
+    return registered.load() ? absl::OkStatus()
+                             : absl::UnavailableError("not registered with the controller");
+  };
+  auto e = MetricsEndpoint::Start("127.0.0.1:0", std::make_shared<prometheus::Registry>(), health);
+  ASSERT_TRUE(e.ok()) << e.status();
+  const std::string& address = (*e)->address();
+  httplib::Client c("127.0.0.1", std::stoi(address.substr(address.rfind(':') + 1)));
+
+  auto live = c.Get("/healthz");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200) << "no liveness check: alive while it serves";
+  EXPECT_EQ(live->body, "ok\n");
+  auto not_ready = c.Get("/readyz");
+  ASSERT_TRUE(not_ready);
+  EXPECT_EQ(not_ready->status, 503);
+  EXPECT_EQ(not_ready->body, "not registered with the controller\n");
+
+  registered.store(true);
+  auto ready = c.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200);
+  EXPECT_EQ(ready->body, "ok\n");
+
+  registered.store(false);
+  auto lost = c.Get("/readyz");
+  ASSERT_TRUE(lost);
+  EXPECT_EQ(lost->status, 503) << "readiness is read on every probe";
+}
+
+TEST(MetricsEndpointTest, ProbesPassWithoutChecks) {
+  auto e = MetricsEndpoint::Start("127.0.0.1:0", std::make_shared<prometheus::Registry>());
+  ASSERT_TRUE(e.ok()) << e.status();
+  const std::string& address = (*e)->address();
+  httplib::Client c("127.0.0.1", std::stoi(address.substr(address.rfind(':') + 1)));
+  for (const char* path : {"/healthz", "/readyz"}) {
+    auto r = c.Get(path);
+    ASSERT_TRUE(r) << path;
+    EXPECT_EQ(r->status, 200) << path;
+  }
 }
 
 TEST(MetricsEndpointTest, BadAddressesAreRefusedWithTheReason) {

@@ -147,6 +147,119 @@ spec:
               ElementsAre("spec.hugepages: expected a quantity such as 1Gi, 512Mi or 2G, got \"lots\""));
 }
 
+TEST(AgentPoolTest, KubernetesPoolParsesWithoutWarnings) {
+  Parsed<v1::AgentPool> p = ParseAgentPool(R"(apiVersion: netrig.io/v1alpha1
+kind: AgentPool
+metadata: {name: west, namespace: lab}
+spec:
+  nodeSelector: {netrig.io/agent: "true"}
+  sriovResource: intel.com/sriov_netdevice
+  hugepages: 512Mi
+  hugepageSize: 2Mi
+  mode: Deployment
+  scaling: {minReplicas: 0, maxReplicas: 4, queuedRunsPerAgent: 2}
+  image: registry.example/netrig-agent:0.1.0
+  cpu: 4
+  memory: 2Gi
+  sriovCount: 2
+  portNames: [west, east]
+  networks: [sriov-west, lab/sriov-east@net2]
+  labels: {rack: r1}
+  serviceAccount: netrig-agent
+  priorityClass: netrig-agents
+  extraArgs: ["--poll", "busy"]
+)");
+  EXPECT_THAT(Strings(p.errors), IsEmpty());
+  EXPECT_THAT(Strings(p.warnings), IsEmpty());
+  EXPECT_EQ(p.object.spec().scaling().queued_runs_per_agent(), 2u);
+  EXPECT_EQ(p.object.spec().networks(1), "lab/sriov-east@net2");
+}
+
+TEST(AgentPoolTest, KubernetesFieldRules) {
+  Parsed<v1::AgentPool> p = ParseAgentPool(R"(apiVersion: netrig.io/v1alpha1
+kind: AgentPool
+metadata: {name: west}
+spec:
+  sriovResource: intel.com/sriov_netdevice
+  hugepages: 3Mi
+  hugepageSize: 2Mi
+  mode: DaemonSet
+  agentsPerNode: 2
+  replicas: 3
+  scaling: {minReplicas: 5, maxReplicas: 2, queuedRunsPerAgent: 0}
+  image: "bad image"
+  cpu: 1
+  memory: 100Mi
+  sriovCount: 1
+  portNames: [west, West, west]
+  networks: [sriov-west, "bad/ns/x"]
+  labels: {pool: x}
+  serviceAccount: Bad_SA
+  priorityClass: "-x"
+  extraArgs: ["--lcores=0,1", "", "--controller", "h:1"]
+)");
+  EXPECT_THAT(
+      Strings(p.errors),
+      ::testing::UnorderedElementsAre(
+          "spec.hugepages: 3Mi is not a whole number of 2 MiB hugepages",
+          "spec.agentsPerNode: a DaemonSet runs one agent per node; use mode Deployment for more",
+          "spec.replicas: only for mode Deployment (a DaemonSet runs one agent per selected node)",
+          // Nothing more under spec.scaling: it is refused as a whole.
+          "spec.scaling: only for mode Deployment (a DaemonSet is not scaled)",
+          "spec.image: \"bad image\" is not an image reference such as "
+          "registry.example/netrig-agent:0.1.0",
+          "spec.cpu: must be between 2 and 256 whole CPUs (a main lcore plus at least one "
+          "worker), got 1",
+          "spec.memory: 100Mi is below the 256Mi an agent needs",
+          "spec.portNames[1]: \"West\" is not a valid port name: lowercase letters, digits and "
+          "'-', at most 63 characters",
+          "spec.portNames[2]: duplicate port name \"west\" (also spec.portNames[0])",
+          "spec.sriovCount: 1 VFs for 3 ports (spec.portNames): each port needs its own VF",
+          "spec.networks[1]: \"bad/ns/x\" is not a NetworkAttachmentDefinition reference: "
+          "[namespace/]name[@interface]",
+          "spec.networks: 2 networks for 3 ports (spec.portNames): one network per port, in port "
+          "order",
+          "spec.labels.pool: reserved: every agent gets pool=<the AgentPool's name>",
+          "spec.serviceAccount: \"Bad_SA\" is not a valid ServiceAccount name",
+          "spec.priorityClass: \"-x\" is not a valid PriorityClass name",
+          "spec.extraArgs[0]: --lcores is set by the operator from the pod's cpuset (spec.cpu)",
+          "spec.extraArgs[1]: empty argument",
+          "spec.extraArgs[2]: --controller is set by the operator from its --controller-address"));
+  Parsed<v1::AgentPool> q = ParseAgentPool(
+      "apiVersion: netrig.io/v1alpha1\nkind: AgentPool\nmetadata: {name: a}\n"
+      "spec: {mode: daemonset, hugepageSize: 4Ki, scaling: {minReplicas: 1}}\n");
+  EXPECT_THAT(Strings(q.errors),
+              ::testing::UnorderedElementsAre(
+                  "spec.mode: unknown mode \"daemonset\" (did you mean DaemonSet?); expected "
+                  "one of Deployment, DaemonSet",
+                  "spec.hugepageSize: unknown hugepage size \"4Ki\"; expected one of 1Gi, 2Mi",
+                  "spec.scaling.maxReplicas: required (at least 1)"));
+  Parsed<v1::AgentPool> r = ParseAgentPool(
+      "apiVersion: netrig.io/v1alpha1\nkind: AgentPool\nmetadata: {name: a}\n"
+      "spec: {sriovResource: a.io/vf, scaling: {minReplicas: 5, maxReplicas: 2, "
+      "queuedRunsPerAgent: 0}}\n");
+  EXPECT_THAT(Strings(r.errors),
+              ElementsAre("spec.scaling.minReplicas: 5 is above maxReplicas 2",
+                          "spec.scaling.queuedRunsPerAgent: must be at least 1"));
+}
+
+TEST(AgentPoolTest, KubernetesFieldWarnings) {
+  Parsed<v1::AgentPool> p = ParseAgentPool(
+      "apiVersion: netrig.io/v1alpha1\nkind: AgentPool\nmetadata: {name: a}\n"
+      "spec: {replicas: 2, scaling: {maxReplicas: 3}}\n");
+  EXPECT_THAT(Strings(p.errors), IsEmpty());
+  EXPECT_THAT(Strings(p.warnings),
+              ::testing::UnorderedElementsAre(
+                  "spec.sriovResource: not set: the agents get no ports unless spec.extraArgs "
+                  "give --port",
+                  "spec.replicas: ignored: spec.scaling sets the number of agents"));
+  Parsed<v1::AgentPool> q = ParseAgentPool(
+      "apiVersion: netrig.io/v1alpha1\nkind: AgentPool\nmetadata: {name: a}\n"
+      "spec: {extraArgs: [--port, \"name=p0,pmd=net_af_packet,iface=eth0\"]}\n");
+  EXPECT_THAT(Strings(q.errors), IsEmpty());
+  EXPECT_THAT(Strings(q.warnings), IsEmpty());
+}
+
 TEST(SutTemplateTest, ValidTemplateParses) {
   Parsed<v1::SutTemplate> t = ParseSutTemplate(kSutTemplate);
   EXPECT_THAT(Strings(t.errors), IsEmpty());
@@ -161,12 +274,124 @@ metadata: {name: x}
 spec: {kind: vm, events: [reboot, Link-Down, reboot], parameters: {"9lives": x}}
 )");
   EXPECT_THAT(Strings(t.errors),
-              ElementsAre("spec.recipe: required",  // missing: positioned at `spec`
-                          "spec.kind: unknown SUT kind \"vm\"; expected one of netns, pod, kubevirt",
+              ElementsAre("spec.kind: unknown SUT kind \"vm\"; expected one of netns, pod, kubevirt",
                           "spec.events[1]: \"Link-Down\" is not a valid event name: lowercase "
                           "letters, digits and '-'",
                           "spec.events[2]: duplicate event \"reboot\" (also spec.events[0])",
                           "spec.parameters.9lives: parameter names start with a letter"));
+}
+
+TEST(SutTemplateTest, NetnsNeedsARecipe) {
+  Parsed<v1::SutTemplate> t = ParseSutTemplate(
+      "apiVersion: netrig.io/v1alpha1\nkind: SutTemplate\nmetadata: {name: x}\n"
+      "spec: {kind: netns}\n");
+  EXPECT_THAT(Strings(t.errors),
+              ElementsAre("spec.recipe: required for kind netns (the built-in recipe to run)"));
+}
+
+constexpr char kPodSutTemplate[] = R"(apiVersion: netrig.io/v1alpha1
+kind: SutTemplate
+metadata: {name: k8s-router}
+spec:
+  kind: pod
+  parameters: {mtu: "1500"}
+  readyTimeout: 90s
+  pod:
+    image: debian:bookworm-slim
+    command: [sh, -c]
+    args: [exec sleep infinity]
+    networks: [sut-west, lab/sut-east, sut.net-3]
+    resources: {cpu: 500m, memory: 256Mi, hugepages-1Gi: 2Gi, intel.com/sriov_netdevice: "2",
+                ephemeral-storage: 1e9}
+    nodeSelector: {netrig.io/sut: "true"}
+    env: {MODE: router, my.var-1: x}
+    privileged: true
+)";
+
+TEST(SutTemplateTest, PodTemplateNeedsOnlyAnImage) {
+  Parsed<v1::SutTemplate> t = ParseSutTemplate(kPodSutTemplate);
+  EXPECT_THAT(Strings(t.errors), IsEmpty());
+  EXPECT_THAT(Strings(t.warnings), IsEmpty());
+  EXPECT_EQ(t.object.spec().pod().networks(1), "lab/sut-east");
+  EXPECT_EQ(t.object.spec().pod().resources().at("cpu"), "500m");
+  Parsed<v1::SutTemplate> minimal = ParseSutTemplate(
+      "apiVersion: netrig.io/v1alpha1\nkind: SutTemplate\nmetadata: {name: x}\n"
+      "spec: {kind: pod, pod: {image: busybox}}\n");
+  EXPECT_THAT(Strings(minimal.errors), IsEmpty()) << "no recipe needed for kind pod";
+}
+
+TEST(SutTemplateTest, PodTemplateRules) {
+  Parsed<v1::SutTemplate> t = ParseSutTemplate(R"(apiVersion: netrig.io/v1alpha1
+kind: SutTemplate
+metadata: {name: x}
+spec:
+  kind: pod
+  readyTimeout: soon
+  pod:
+    networks: [Sut_West, a/b/c, "/x", ok]
+    resources: {cpu: two, memory: -1Gi, "bad key!": "1", gpu: 1Zi}
+    nodeSelector: {zone: "not valid!"}
+    env: {1ABC: x, NETRIG_PARAM_MTU: "9000", "A B": y}
+)");
+  EXPECT_THAT(Strings(t.errors),
+              ::testing::UnorderedElementsAre(
+                  "spec.pod.image: required for kind pod (the SUT's container image)",
+                  "spec.pod.networks[0]: \"Sut_West\" is not a network attachment name: <name> "
+                  "or <namespace>/<name>, lowercase letters, digits, '-' and '.'",
+                  "spec.pod.networks[1]: \"a/b/c\" is not a network attachment name: <name> or "
+                  "<namespace>/<name>, lowercase letters, digits, '-' and '.'",
+                  "spec.pod.networks[2]: \"/x\" is not a network attachment name: <name> or "
+                  "<namespace>/<name>, lowercase letters, digits, '-' and '.'",
+                  "spec.pod.resources.cpu: expected a quantity such as 2, 500m, 512Mi or 1Gi, "
+                  "got \"two\"",
+                  "spec.pod.resources.memory: expected a quantity such as 2, 500m, 512Mi or 1Gi, "
+                  "got \"-1Gi\"",
+                  "spec.pod.resources.gpu: expected a quantity such as 2, 500m, 512Mi or 1Gi, "
+                  "got \"1Zi\"",
+                  ::testing::StartsWith("spec.pod.resources[\"bad key!\"]: invalid resource name: "),
+                  ::testing::StartsWith("spec.pod.nodeSelector.zone: invalid value \"not valid!\""),
+                  "spec.pod.env.1ABC: \"1ABC\" is not a valid environment variable name: "
+                  "letters, digits, '_', '-' and '.', not starting with a digit",
+                  ::testing::StartsWith("spec.pod.env[\"A B\"]: \"A B\" is not a valid environment"),
+                  "spec.pod.env.NETRIG_PARAM_MTU: the NETRIG_PARAM_ prefix is reserved for the "
+                  "template parameters",
+                  ::testing::StartsWith("spec.readyTimeout: ")));
+}
+
+TEST(SutTemplateTest, KubevirtTemplateRules) {
+  Parsed<v1::SutTemplate> ok = ParseSutTemplate(R"(apiVersion: netrig.io/v1alpha1
+kind: SutTemplate
+metadata: {name: vm}
+spec:
+  kind: kubevirt
+  vm: {containerDisk: "quay.io/containerdisks/debian:12", cpus: 4, memory: 4Gi,
+       networks: [sriov-west, lab/sriov-east], cloudInit: "#cloud-config\n"}
+)");
+  EXPECT_THAT(Strings(ok.errors), IsEmpty());
+  Parsed<v1::SutTemplate> bad = ParseSutTemplate(R"(apiVersion: netrig.io/v1alpha1
+kind: SutTemplate
+metadata: {name: vm}
+spec:
+  kind: kubevirt
+  vm: {cpus: 0, memory: lots, networks: [UPPER]}
+  pod: {image: busybox}
+)");
+  EXPECT_THAT(Strings(bad.errors),
+              ::testing::UnorderedElementsAre(
+                  "spec.vm.containerDisk: required for kind kubevirt (the root disk image)",
+                  "spec.vm.cpus: must be between 1 and 256, got 0",
+                  ::testing::StartsWith("spec.vm.memory: "),
+                  ::testing::StartsWith("spec.vm.networks[0]: \"UPPER\" is not a network")));
+  EXPECT_THAT(Strings(bad.warnings),
+              ElementsAre("spec.pod: ignored: only used with kind pod, not \"kubevirt\""));
+  Parsed<v1::SutTemplate> spaced = ParseSutTemplate(R"(apiVersion: netrig.io/v1alpha1
+kind: SutTemplate
+metadata: {name: vm}
+spec: {kind: kubevirt, vm: {containerDisk: "my image"}}
+)");
+  EXPECT_THAT(Strings(spaced.errors),
+              ElementsAre("spec.vm.containerDisk: \"my image\" is not an image reference (no "
+                          "whitespace allowed)"));
 }
 
 TEST(DocumentTest, DispatchesOnKind) {
