@@ -20,6 +20,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/time/clock.h"
+#include "tests/support/cpu_watch.h"
 #include "tests/support/process.h"
 
 namespace netrig {
@@ -199,6 +200,8 @@ class SutE2eTest : public ::testing::Test {
 };
 
 TEST_F(SutE2eTest, ShaperRunIsWithinThreePercentWritesReportsAndLeavesNothing) {
+  // A generator short of CPU invalidates the line-rate trials: on failure, say what else ran.
+  const testing::CpuReportOnFailure cpu;
   const size_t veths_before = RootVeths().size();
   const std::string spec_file = ::testing::TempDir() + "/sut_e2e_spec_" + std::to_string(getpid()) + ".yaml";
   {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/cpu_watch.h"
 #include "tests/support/netns_router.h"
 #include "tests/support/process.h"
 
@@ -113,6 +114,8 @@ TEST_F(NetnsRouterTest, TbfShaperAt100MbitIsMeasuredWithinTwoPercent) {
   const std::string err = topo_.Shape("rate 100mbit burst 16kb latency 5ms");
   ASSERT_EQ(err, "") << err;
   // 200 Mbit/s offered (frame bits), 512-byte frames, 16 flows.
+  // The generator needs its CPU to offer twice the shaped rate: on failure, say what else ran.
+  const testing::CpuReportOnFailure cpu;
   const auto j = RunAgentAnyPmd(
       "flows=16,size=512,rate=200Mbps,dst_port.start=6000,dst_port.count=16", "3s");
   ASSERT_FALSE(j.is_null());
