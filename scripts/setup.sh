@@ -12,7 +12,7 @@ PACKAGES=(
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libabsl-dev
   libxdp-dev libbpf-dev libsqlite3-dev libcpp-httplib-dev
   etcd-server etcd-client frr chromium prometheus
-  iproute2 ethtool procps python3 python3-jsonschema
+  iproute2 ethtool procps python3 python3-jsonschema debootstrap
   clang-14 libclang-rt-14-dev clang-format
 )
 
