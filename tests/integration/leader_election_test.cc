@@ -29,7 +29,7 @@
 #include "absl/time/clock.h"
 #include "controller/store/etcd_store.h"
 #include "controller/store/keys.h"
-#include "tests/support/etcd_process.h"
+#include "tests/support/etcd_environment.h"
 #include "tests/support/process.h"
 
 namespace netrig::testing {
@@ -47,22 +47,6 @@ constexpr char kNoEtcd[] =
 constexpr absl::Duration kTtl = absl::Seconds(2);
 
 // One etcd for all tests in this binary.
-class EtcdEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    const std::string bin = EtcdProcess::FindBinary();
-    if (bin.empty()) return;
-    auto etcd = EtcdProcess::Start(bin);
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
-  }
-  void TearDown() override { etcd_.reset(); }
-  static EtcdProcess* etcd() { return etcd_.get(); }
-
- private:
-  static inline std::unique_ptr<EtcdProcess> etcd_;
-};
-
 [[maybe_unused]] ::testing::Environment* const kEnv =
     ::testing::AddGlobalTestEnvironment(new EtcdEnvironment);
 

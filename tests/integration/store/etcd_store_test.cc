@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "controller/store/etcd_store.h"
-#include "tests/support/etcd_process.h"
+#include "tests/support/etcd_environment.h"
 #include "tests/support/store_conformance.h"
 
 namespace netrig::testing {
@@ -15,26 +15,7 @@ using ::netrig::controller::store::EtcdStore;
 constexpr char kNoEtcd[] =
     "etcd binary not found (install etcd-server, or set NETRIG_ETCD_BIN); skipping etcd tests";
 
-// Starts one etcd for all tests in this binary.
-class EtcdEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override {
-    const std::string bin = EtcdProcess::FindBinary();
-    if (bin.empty()) {
-      return;
-    }
-    auto etcd = EtcdProcess::Start(bin);
-    ASSERT_TRUE(etcd.ok()) << etcd.status();
-    etcd_ = *std::move(etcd);
-  }
-  void TearDown() override { etcd_.reset(); }
-
-  static EtcdProcess* etcd() { return etcd_.get(); }
-
- private:
-  static inline std::unique_ptr<EtcdProcess> etcd_;
-};
-
+// One etcd for all tests in this binary.
 [[maybe_unused]] ::testing::Environment* const kEnv =
     ::testing::AddGlobalTestEnvironment(new EtcdEnvironment);
 
