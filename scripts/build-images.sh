@@ -14,7 +14,7 @@
 # --binaries DIR: do not compile in Docker; take netrig-controller, netrigctl, netrig-agent and
 # netrig-operator from DIR (searched recursively, e.g. a CMake build directory of this checkout
 # made on Debian 12, which is the images' userland), stripped. The tests use it: a compile in
-# `docker build` has no ccache and costs 7 to 23 minutes on 2 cores.
+# `docker build` has no ccache and costs 4 to 23 minutes on 2 cores, depending on load.
 # --tag: image tag (default: the project version in CMakeLists.txt, and `latest` on the same
 # images). --rebuild-base: debootstrap
 # the base image again, so every image is rebuilt on it (fresh packages, a cold compile).
