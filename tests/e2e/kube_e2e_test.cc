@@ -9,7 +9,10 @@
 //  - `kubectl delete` of a running TestRun runs the finalizer: the run is cancelled and its SUT
 //    namespace is gone when kubectl returns;
 //  - a TestRun the schema accepts but lib/spec rejects is marked Invalid with the field path and
-//    the operator keeps running.
+//    the operator keeps running;
+//  - `kubectl apply -f examples/testsuite.yaml`, then a CI job's `kubectl patch` of spec.trigger
+//    three times: each trigger runs both templates once, the suite keeps historyLimit finished
+//    runs per template and its status sums up the latest verdicts.
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +23,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -332,6 +336,105 @@ TEST_F(KubeE2eTest, InvalidRunsAreRejectedOrMarkedInvalidAndTheOperatorCarriesOn
   // Deleting the invalid one needs no controller call and completes.
   EXPECT_EQ(Kubectl({"delete", "testrun", "bad-port", "-n", "default", "--timeout=60s"}).exit_code,
             0);
+}
+
+
+// The TestRuns of suite `suite`, by the trigger value that created them.
+static std::map<std::string, std::vector<json>> SuiteRunsByTrigger(const json& list) {
+  std::map<std::string, std::vector<json>> out;
+  if (!list.contains("items")) return out;
+  for (const json& run : list["items"]) {
+    const std::string trigger =
+        Str(run, "/metadata/annotations/netrig.io~1trigger-value"_json_pointer);
+    out[trigger].push_back(run);
+  }
+  return out;
+}
+
+TEST_F(KubeE2eTest, ATriggeredSuiteRunsItsTemplatesKeepsItsHistoryAndSumsUpTheVerdicts) {
+  const std::string suite = "testsuite/router-gate";
+  Must({"apply", "-n", "default", "-f", kSourceDir + "/examples/testsuite.yaml"});
+  // A nightly schedule and no trigger yet: Ready (Scheduled), nothing runs.
+  json s = WaitFor(suite, [](const json& o) {
+    return Condition(o, "Ready").value("reason", "") == "Scheduled";
+  }, absl::Seconds(60));
+  EXPECT_EQ(Condition(s, "Ready").value("status", ""), "True") << s.dump(2);
+  const std::string selector = "netrig.io/suite=router-gate";
+  auto list = [&] {
+    return json::parse(Must({"get", "testruns", "-n", "default", "-l", selector, "-o", "json"}),
+                       nullptr, false);
+  };
+  EXPECT_TRUE(SuiteRunsByTrigger(list()).empty());
+
+  std::map<std::string, std::set<std::string>> names;  // trigger -> TestRun names
+  for (const std::string trigger : {"build-1", "build-2", "build-3"}) {
+    SCOPED_TRACE(trigger);
+    // What a CI job does to gate a build on the suite.
+    Must({"patch", suite, "-n", "default", "--type", "merge", "-p",
+          R"({"spec":{"trigger":")" + trigger + R"("}})"});
+    // The wait docs/kubernetes.md shows: the operator took the trigger (runs created).
+    const CommandOutput took = Kubectl(
+        {"wait", "-n", "default", suite, "--timeout=60s",
+         "--for=jsonpath={.metadata.annotations.netrig\\.io/last-trigger}=" + trigger});
+    EXPECT_EQ(took.exit_code, 0) << took.err << took.out;
+    s = WaitFor(suite, [&](const json& o) {
+      if (Str(o, "/metadata/annotations/netrig.io~1last-trigger"_json_pointer) != trigger) return false;
+      if (o["status"].contains("activeRuns")) return false;
+      for (const char* t : {"throughput", "frame-loss"}) {
+        const std::string latest = Str(o, json::json_pointer("/status/latest/" + std::string(t) + "/testRun"));
+        const json run = latest.empty() ? json() : Object("testrun/" + latest);
+        if (!run.is_object() ||
+            Str(run, "/metadata/annotations/netrig.io~1trigger-value"_json_pointer) != trigger) {
+          return false;
+        }
+      }
+      return true;
+    }, absl::Seconds(300));
+    EXPECT_EQ(Str(s, "/status/lastVerdict"_json_pointer), "Pass") << s.dump(2);
+    EXPECT_EQ(Str(s, "/status/latest/throughput/phase"_json_pointer), "Succeeded") << s.dump(2);
+    EXPECT_EQ(Str(s, "/status/latest/frame-loss/verdict"_json_pointer), "Pass") << s.dump(2);
+    EXPECT_EQ(s["status"].value("observedGeneration", int64_t{0}),
+              s["metadata"].value("generation", int64_t{-1}));
+
+    // One TestRun per template for this trigger, owned by the suite, labelled, run once by the
+    // controller.
+    const auto by_trigger = SuiteRunsByTrigger(list());
+    ASSERT_TRUE(by_trigger.contains(trigger));
+    const std::vector<json>& runs = by_trigger.at(trigger);
+    ASSERT_EQ(runs.size(), 2u) << list().dump(2);
+    std::set<std::string> templates;
+    for (const json& run : runs) {
+      const std::string name = run["metadata"].value("name", "");
+      names[trigger].insert(name);
+      templates.insert(Str(run, "/metadata/labels/netrig.io~1template"_json_pointer));
+      EXPECT_EQ(Str(run, "/metadata/labels/netrig.io~1trigger"_json_pointer), "operator");
+      EXPECT_EQ(Str(run, "/status/phase"_json_pointer), "Succeeded") << run.dump(2);
+      EXPECT_EQ(Str(run, "/spec/level"_json_pointer), "L2");  // the suite's level
+      ASSERT_TRUE(run["metadata"].contains("ownerReferences")) << run.dump(2);
+      EXPECT_EQ(run["metadata"]["ownerReferences"][0].value("kind", ""), "TestSuite");
+      EXPECT_EQ(run["metadata"]["ownerReferences"][0].value("uid", ""),
+                s["metadata"].value("uid", "?"));
+      EXPECT_EQ(RunsNamed(name).size(), 1u) << name;
+    }
+    EXPECT_EQ(templates, (std::set<std::string>{"throughput", "frame-loss"}));
+  }
+
+  // historyLimit 2: build-1's runs are deleted (through their finalizers), build-2's and
+  // build-3's stay.
+  const absl::Time until = absl::Now() + absl::Seconds(60);
+  auto by_trigger = SuiteRunsByTrigger(list());
+  while (by_trigger.contains("build-1") && absl::Now() < until) {
+    absl::SleepFor(absl::Milliseconds(200));
+    by_trigger = SuiteRunsByTrigger(list());
+  }
+  EXPECT_FALSE(by_trigger.contains("build-1")) << list().dump(2);
+  EXPECT_EQ(by_trigger["build-2"].size(), 2u);
+  EXPECT_EQ(by_trigger["build-3"].size(), 2u);
+  // The same trigger value again runs nothing.
+  Must({"annotate", suite, "-n", "default", "--overwrite", "netrig.io/poke=1"});
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_EQ(SuiteRunsByTrigger(list()).size(), 2u);
+  EXPECT_EQ(Str(Object(suite), "/status/lastVerdict"_json_pointer), "Pass");
 }
 
 }  // namespace

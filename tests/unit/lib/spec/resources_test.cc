@@ -1,4 +1,6 @@
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <variant>
 #include <vector>
@@ -73,6 +75,18 @@ TEST(TestSuiteTest, ValidSuiteParses) {
   EXPECT_THAT(Strings(s.errors), IsEmpty());
   ASSERT_EQ(s.object.spec().runs_size(), 2);
   EXPECT_EQ(s.object.spec().runs(1).spec().benchmark().rfc2544().tests(1), "latency");
+}
+
+TEST(TestSuiteTest, ExampleSuiteIsValid) {
+  std::ifstream in(std::string(NETRIG_SOURCE_DIR) + "/examples/testsuite.yaml");
+  ASSERT_TRUE(in) << "examples/testsuite.yaml";
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Parsed<v1::TestSuite> s = ParseTestSuite(text);
+  EXPECT_THAT(Strings(s.errors), IsEmpty());
+  ASSERT_EQ(s.object.spec().runs_size(), 2);
+  EXPECT_EQ(s.object.spec().runs(0).name(), "throughput");
+  EXPECT_EQ(s.object.spec().runs(1).spec().benchmark().rfc2544().tests(0), "frameLoss");
+  EXPECT_EQ(s.object.spec().history_limit(), 2u);
 }
 
 TEST(TestSuiteTest, RunSpecsAreValidatedWithTheirPaths) {
