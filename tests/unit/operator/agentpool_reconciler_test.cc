@@ -7,7 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "operator/agentpool/agent_pool_reconciler.h"
-#include "tests/unit/operator/agentpool_fake_api.h"
+#include "tests/unit/operator/fake_api.h"
 
 namespace netrig::op {
 namespace {
@@ -63,7 +63,7 @@ class AgentPoolReconcilerTest : public ::testing::Test {
     return Json();
   }
 
-  testing::AgentPoolFakeApi api_;
+  testing::FakeApi api_;
   AgentPoolDefaults defaults_;
   AgentPoolOptions options_;
   absl::Time now_ = absl::FromUnixSeconds(1'800'000'000);
@@ -283,7 +283,7 @@ TEST_F(AgentPoolReconcilerTest, WriteErrorsAreReturnedForARetry) {
   AgentPoolReconciler r = Reconciler();
   ASSERT_TRUE(r.Reconcile(kNs, kPool).ok());
   EditSpec({{"cpu", 4}});
-  api_.FailNext("replace deployments", absl::AbortedError("the object has been modified"));
+  api_.FailNext("replace", absl::AbortedError("the object has been modified"));
   api_.ClearWrites();
   absl::StatusOr<ReconcileResult> result = r.Reconcile(kNs, kPool);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kAborted);

@@ -60,7 +60,41 @@ FakeApi::FakeApi(std::function<absl::Time()> clock) : clock_(std::move(clock)) {
   if (!clock_) clock_ = [] { return absl::Now(); };
 }
 
-bool FakeApi::HasStatusSubresource(const kube::Resource& r) { return r.group == "netrig.io"; }
+// The netrig kinds, and Deployments and DaemonSets (apps/v1) as in a real API server.
+bool FakeApi::HasStatusSubresource(const kube::Resource& r) {
+  return r.group == "netrig.io" || r.group == "apps";
+}
+
+void FakeApi::LogWriteLocked(const char* verb, const kube::Resource& r, const std::string& ns,
+                             const std::string& name) {
+  writes_.push_back(absl::StrCat(verb, " ", r.plural, " ", r.namespaced ? ns : "", "/", name));
+}
+
+std::vector<std::string> FakeApi::writes() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writes_;
+}
+
+void FakeApi::ClearWrites() {
+  std::lock_guard<std::mutex> lock(mu_);
+  writes_.clear();
+}
+
+Json FakeApi::Object(const kube::Resource& r, const std::string& ns,
+                     const std::string& name) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = objects_.find({ResourceKey(r), r.namespaced ? ns : "", name});
+  return it == objects_.end() ? Json() : it->second;
+}
+
+void FakeApi::SetStatus(const kube::Resource& r, const std::string& ns, const std::string& name,
+                        const Json& status) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const Key key{ResourceKey(r), r.namespaced ? ns : "", name};
+  Json obj = objects_.at(key);
+  obj["status"] = status;
+  StoreLocked(r, key, std::move(obj), kube::WatchEvent::Type::kModified);
+}
 
 absl::Status FakeApi::TakeFault(const std::string& verb) {
   ++calls_[verb];
@@ -161,12 +195,14 @@ absl::StatusOr<Json> FakeApi::Create(const kube::Resource& r, const std::string&
   obj["apiVersion"] = r.ApiVersion();
   obj["kind"] = r.kind;
   if (HasStatusSubresource(r)) obj.erase("status");
+  LogWriteLocked("create", r, ns, name);
   return StoreLocked(r, key, std::move(obj), kube::WatchEvent::Type::kAdded);
 }
 
 absl::StatusOr<Json> FakeApi::UpdateLocked(const kube::Resource& r, const std::string& ns,
                                            const std::string& name, const Json& object,
-                                           bool status_only, const char* verb) {
+                                           bool status_only, const char* verb,
+                                           const char* log_verb) {
   const Key key{ResourceKey(r), r.namespaced ? ns : "", name};
   auto it = objects_.find(key);
   if (it == objects_.end()) {
@@ -181,6 +217,7 @@ absl::StatusOr<Json> FakeApi::UpdateLocked(const kube::Resource& r, const std::s
         ": Operation cannot be fulfilled: the object has been modified; please apply your "
         "changes to the latest version and try again"));
   }
+  LogWriteLocked(log_verb, r, ns, name);
   Json next;
   if (status_only) {
     next = current;
@@ -222,14 +259,15 @@ absl::StatusOr<Json> FakeApi::Replace(const kube::Resource& r, const std::string
                                       const std::string& name, const Json& object) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = TakeFault("replace"); !s.ok()) return s;
-  return UpdateLocked(r, ns, name, object, /*status_only=*/false, "replace");
+  return UpdateLocked(r, ns, name, object, /*status_only=*/false, "replace", "replace");
 }
 
 absl::StatusOr<Json> FakeApi::ReplaceStatus(const kube::Resource& r, const std::string& ns,
                                             const std::string& name, const Json& object) {
   std::lock_guard<std::mutex> lock(mu_);
   if (absl::Status s = TakeFault("replaceStatus"); !s.ok()) return s;
-  return UpdateLocked(r, ns, name, object, /*status_only=*/true, "replace status");
+  return UpdateLocked(r, ns, name, object, /*status_only=*/true, "replace status",
+                      "replace-status");
 }
 
 absl::StatusOr<Json> FakeApi::Patch(const kube::Resource& r, const std::string& ns,
@@ -244,7 +282,7 @@ absl::StatusOr<Json> FakeApi::Patch(const kube::Resource& r, const std::string& 
   }
   Json next = it->second;
   next.merge_patch(patch);
-  return UpdateLocked(r, ns, name, next, /*status_only=*/false, "patch");
+  return UpdateLocked(r, ns, name, next, /*status_only=*/false, "patch", "patch");
 }
 
 absl::StatusOr<Json> FakeApi::PatchStatus(const kube::Resource& r, const std::string& ns,
@@ -260,7 +298,7 @@ absl::StatusOr<Json> FakeApi::PatchStatus(const kube::Resource& r, const std::st
   Json next = it->second;
   next.merge_patch(patch);
   next["metadata"].erase("resourceVersion");  // a patch is not a conditional write
-  return UpdateLocked(r, ns, name, next, /*status_only=*/true, "patch status");
+  return UpdateLocked(r, ns, name, next, /*status_only=*/true, "patch status", "patch-status");
 }
 
 absl::Status FakeApi::Delete(const kube::Resource& r, const std::string& ns,
@@ -275,6 +313,7 @@ absl::Status FakeApi::Delete(const kube::Resource& r, const std::string& ns,
   if (!options.precondition_uid.empty() && options.precondition_uid != MetaUid(it->second)) {
     return absl::AbortedError(absl::StrCat("delete ", What(r, ns, name), ": uid precondition"));
   }
+  LogWriteLocked("delete", r, ns, name);
   Json obj = it->second;
   if (IsBeingDeleted(obj)) return absl::OkStatus();  // already on its way out
   obj["metadata"]["deletionTimestamp"] = KubeTime(clock_());

@@ -15,7 +15,9 @@
 //    ones until *stop, on_event returns false or the options' timeout; InjectEvent() adds one;
 //  - faults: FailNext(verb, status) makes the next call of that verb fail.
 // Every call is counted by verb ("get", "list", "create", "replace", "patch", "replaceStatus",
-// "patchStatus", "delete", "watch").
+// "patchStatus", "delete", "watch"), and every write that succeeded is logged as
+// "<verb> <plural> <ns>/<name>" with verb create, replace, patch, replace-status, patch-status or
+// delete, so tests can assert exactly what a reconcile wrote (or that it wrote nothing).
 #pragma once
 
 #include <atomic>
@@ -64,6 +66,14 @@ class FakeApi : public kube::Api {
   // The next call of `verb` fails with `status` (queued: several calls fail in order).
   void FailNext(const std::string& verb, absl::Status status);
   int Calls(const std::string& verb) const;
+  // The writes that succeeded since the start or the last ClearWrites(), in order.
+  std::vector<std::string> writes() const;
+  void ClearWrites();
+  // The stored object, or null.
+  kube::Json Object(const kube::Resource& r, const std::string& ns, const std::string& name) const;
+  // What another controller does: replaces the status of a stored object (not logged).
+  void SetStatus(const kube::Resource& r, const std::string& ns, const std::string& name,
+                 const kube::Json& status);
   // Puts an object as is (no status stripping), e.g. a Pod or an object with status.
   kube::Json Put(const kube::Resource& r, kube::Json object);
   // Records a watch event for the object (as stored) without changing it.
@@ -83,13 +93,16 @@ class FakeApi : public kube::Api {
   static std::string ResourceKey(const kube::Resource& r) { return r.group + "/" + r.plural; }
   static bool HasStatusSubresource(const kube::Resource& r);
   absl::Status TakeFault(const std::string& verb);
+  void LogWriteLocked(const char* verb, const kube::Resource& r, const std::string& ns,
+                      const std::string& name);
   // Stores `obj` (metadata already set) with a new resourceVersion and records the event;
   // deletes it instead when it is being deleted and has no finalizers left.
   kube::Json StoreLocked(const kube::Resource& r, const Key& key, kube::Json obj,
                          kube::WatchEvent::Type type);
   absl::StatusOr<kube::Json> UpdateLocked(const kube::Resource& r, const std::string& ns,
                                           const std::string& name, const kube::Json& object,
-                                          bool status_only, const char* verb);
+                                          bool status_only, const char* verb,
+                                          const char* log_verb);
 
   std::function<absl::Time()> clock_;
   mutable std::mutex mu_;
@@ -100,6 +113,7 @@ class FakeApi : public kube::Api {
   int64_t uid_counter_ = 0;
   std::map<std::string, std::vector<absl::Status>> faults_;
   std::map<std::string, int> calls_;
+  std::vector<std::string> writes_;
 };
 
 // Label selector evaluation as the API server does it (the subset above).
