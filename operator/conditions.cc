@@ -20,8 +20,8 @@ bool SetCondition(Json& status, const Condition& c, absl::Time now) {
         changed = true;
       }
     };
-    if (existing.value("status", "") != c.status) set("lastTransitionTime", KubeTime(now));
-    if (!existing.contains("lastTransitionTime")) set("lastTransitionTime", KubeTime(now));
+    if (existing.value("status", "") != c.status) set("lastTransitionTime", kube::FormatTime(now));
+    if (!existing.contains("lastTransitionTime")) set("lastTransitionTime", kube::FormatTime(now));
     set("status", c.status);
     set("reason", c.reason);
     set("message", c.message);
@@ -33,7 +33,7 @@ bool SetCondition(Json& status, const Condition& c, absl::Time now) {
                       {"reason", c.reason},
                       {"message", c.message},
                       {"observedGeneration", c.observed_generation},
-                      {"lastTransitionTime", KubeTime(now)}});
+                      {"lastTransitionTime", kube::FormatTime(now)}});
   return true;
 }
 
@@ -66,10 +66,6 @@ bool RemoveCondition(Json& status, absl::string_view type) {
   return false;
 }
 
-std::string KubeTime(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
 absl::Time ParseKubeTime(absl::string_view text) {
   absl::Time t;
   std::string error;
@@ -83,22 +79,6 @@ std::string StringAt(const Json& obj, const Json::json_pointer& p) {
   if (!obj.is_object() || !obj.contains(p)) return "";
   const Json& v = obj[p];
   return v.is_string() ? v.get<std::string>() : "";
-}
-
-std::string MetaName(const Json& obj) {
-  return StringAt(obj, Json::json_pointer("/metadata/name"));
-}
-
-std::string MetaNamespace(const Json& obj) {
-  return StringAt(obj, Json::json_pointer("/metadata/namespace"));
-}
-
-std::string MetaUid(const Json& obj) { return StringAt(obj, Json::json_pointer("/metadata/uid")); }
-
-int64_t MetaGeneration(const Json& obj) {
-  const Json::json_pointer p("/metadata/generation");
-  if (!obj.is_object() || !obj.contains(p) || !obj[p].is_number_integer()) return 0;
-  return obj[p].get<int64_t>();
 }
 
 bool IsBeingDeleted(const Json& obj) {
@@ -144,9 +124,9 @@ const Json* ControllerOwner(const Json& obj) {
 
 void RecordEvent(kube::Api& api, const Json& obj, const std::string& type,
                  const std::string& reason, const std::string& message, absl::Time now) {
-  const std::string ns = MetaNamespace(obj);
-  const std::string name = MetaName(obj);
-  const std::string stamp = KubeTime(now);
+  const std::string ns = kube::NamespaceOf(obj);
+  const std::string name = kube::NameOf(obj);
+  const std::string stamp = kube::FormatTime(now);
   Json event = {
       {"apiVersion", "v1"},
       {"kind", "Event"},
@@ -157,7 +137,7 @@ void RecordEvent(kube::Api& api, const Json& obj, const std::string& type,
         {"kind", obj.value("kind", "")},
         {"name", name},
         {"namespace", ns},
-        {"uid", MetaUid(obj)},
+        {"uid", kube::UidOf(obj)},
         {"resourceVersion", StringAt(obj, Json::json_pointer("/metadata/resourceVersion"))}}},
       {"type", type},
       {"reason", reason},

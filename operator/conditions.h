@@ -39,17 +39,13 @@ bool RemoveCondition(Json& status, absl::string_view type);
 
 // ------------------------------------------------------------------ object helpers
 
-// RFC 3339 UTC with seconds ("2026-11-22T22:30:00Z"), as Kubernetes writes metav1.Time.
-std::string KubeTime(absl::Time t);
+// Names, uids, generations and times: kube::NameOf, NamespaceOf, UidOf, GenerationOf and
+// FormatTime (lib/kube/client.h).
 // Parses RFC 3339; absl::InfinitePast() when empty or malformed.
 absl::Time ParseKubeTime(absl::string_view text);
 
 // obj[key] as a string when it is one, else "".
 std::string StringAt(const Json& obj, const Json::json_pointer& p);
-std::string MetaName(const Json& obj);
-std::string MetaNamespace(const Json& obj);
-std::string MetaUid(const Json& obj);
-int64_t MetaGeneration(const Json& obj);
 bool IsBeingDeleted(const Json& obj);
 bool HasFinalizer(const Json& obj, absl::string_view finalizer);
 // Adds / removes a finalizer in metadata.finalizers; returns whether the object changed.

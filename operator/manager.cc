@@ -119,11 +119,11 @@ void Manager::StartControllers() {
     // The reconciler is ready once its first list came back in every namespace.
     auto pending_lists = std::make_shared<std::atomic<int>>(0);
     handler.on_sync = [this, c, pending_lists](const std::vector<kube::Json>& items) {
-      for (const kube::Json& item : items) Enqueue(c, MetaNamespace(item), MetaName(item));
+      for (const kube::Json& item : items) Enqueue(c, kube::NamespaceOf(item), kube::NameOf(item));
       if (pending_lists->fetch_sub(1) <= 1) c->synced.store(true);
     };
     handler.on_event = [this, c](const kube::WatchEvent& e) {
-      Enqueue(c, MetaNamespace(e.object), MetaName(e.object));
+      Enqueue(c, kube::NamespaceOf(e.object), kube::NameOf(e.object));
     };
     handler.on_error = on_error;
 
@@ -136,7 +136,7 @@ void Manager::StartControllers() {
           GroupOf(owner->value("apiVersion", "")) != owner_group) {
         return;
       }
-      Enqueue(c, MetaNamespace(obj), owner->value("name", ""));
+      Enqueue(c, kube::NamespaceOf(obj), owner->value("name", ""));
     };
     kube::Reflector::Handler owned_handler;
     owned_handler.on_sync = [enqueue_owner](const std::vector<kube::Json>& items) {

@@ -40,7 +40,7 @@ void SetOrErase(Json& status, const char* key, const std::string& value) {
 }
 
 std::string ObjectKey(const Json& obj) {
-  return absl::StrCat(MetaNamespace(obj), "/", MetaName(obj));
+  return absl::StrCat(kube::NamespaceOf(obj), "/", kube::NameOf(obj));
 }
 
 // The Succeeded condition of a finished run: True only for a passing run.
@@ -68,7 +68,7 @@ Condition SucceededCondition(const std::string& phase, const std::string& verdic
 }  // namespace
 
 Json TestRunDocument(const Json& obj) {
-  Json meta = {{"name", MetaName(obj)}, {"namespace", MetaNamespace(obj)}};
+  Json meta = {{"name", kube::NameOf(obj)}, {"namespace", kube::NamespaceOf(obj)}};
   const Json::json_pointer labels("/metadata/labels");
   if (obj.contains(labels) && obj[labels].is_object() && !obj[labels].empty()) {
     meta["labels"] = obj[labels];
@@ -136,14 +136,14 @@ absl::StatusOr<ReconcileResult> TestRunReconciler::Reconcile(const std::string& 
 
   const Json status =
       obj.contains("status") && obj["status"].is_object() ? obj["status"] : Json::object();
-  const int64_t generation = MetaGeneration(obj);
+  const int64_t generation = kube::GenerationOf(obj);
   const std::string run_id = StringAt(status, Json::json_pointer("/runID"));
 
   if (run_id.empty()) {
     std::vector<std::string> errors = ValidateTestRunObject(obj);
     if (!errors.empty()) return MarkInvalid(obj, errors);
     absl::StatusOr<v1::Run> run = controller_->SubmitRun(
-        TestRunDocument(obj).dump(), {{kTestRunUidLabel, MetaUid(obj)}}, MetaUid(obj));
+        TestRunDocument(obj).dump(), {{kTestRunUidLabel, kube::UidOf(obj)}}, kube::UidOf(obj));
     if (absl::IsInvalidArgument(run.status())) {
       // The controller knows more than lib/spec (agents, SUT templates): still bad input.
       return MarkInvalid(obj, absl::StrSplit(run.status().message(), '\n', absl::SkipEmpty()));
@@ -173,7 +173,7 @@ absl::StatusOr<ReconcileResult> TestRunReconciler::Reconcile(const std::string& 
     // The controller lost the run (its store was reset). Never resubmit: report it.
     if (IsFinishedPhase(old_phase)) return ReconcileResult{};
     next["phase"] = "Interrupted";
-    if (!next.contains("completionTime")) next["completionTime"] = KubeTime(Now());
+    if (!next.contains("completionTime")) next["completionTime"] = kube::FormatTime(Now());
     SetCondition(next, {"Running", "False", "Interrupted", "", generation}, Now());
     SetCondition(next,
                  {"Succeeded", "False", "RunLost",
@@ -272,7 +272,7 @@ void TestRunReconciler::MirrorRun(const v1::Run& run, int64_t generation, Json& 
 
 absl::StatusOr<ReconcileResult> TestRunReconciler::MarkInvalid(
     const Json& obj, const std::vector<std::string>& errors) {
-  const int64_t generation = MetaGeneration(obj);
+  const int64_t generation = kube::GenerationOf(obj);
   Json next = obj.contains("status") && obj["status"].is_object() ? obj["status"] : Json::object();
   const std::string message = absl::StrJoin(errors, "; ");
   const Json* before = FindCondition(next, "Succeeded");
@@ -299,14 +299,14 @@ absl::Status TestRunReconciler::WriteStatus(const Json& obj, const Json& status)
   Json updated = obj;
   updated["status"] = status;
   absl::StatusOr<Json> written =
-      api_->ReplaceStatus(kube::kTestRuns, MetaNamespace(obj), MetaName(obj), updated);
+      api_->ReplaceStatus(kube::kTestRuns, kube::NamespaceOf(obj), kube::NameOf(obj), updated);
   return written.status();
 }
 
 absl::StatusOr<ReconcileResult> TestRunReconciler::Finalize(Json obj) {
   if (!HasFinalizer(obj, kRunCleanupFinalizer)) return ReconcileResult{};
-  const std::string ns = MetaNamespace(obj);
-  const std::string name = MetaName(obj);
+  const std::string ns = kube::NamespaceOf(obj);
+  const std::string name = kube::NameOf(obj);
   const Json status = obj.contains("status") ? obj["status"] : Json::object();
   std::string run_id = StringAt(status, Json::json_pointer("/runID"));
 
@@ -320,7 +320,7 @@ absl::StatusOr<ReconcileResult> TestRunReconciler::Finalize(Json obj) {
     for (const v1::Run& r : runs->runs()) {
       const auto& labels = r.test_run().metadata().labels();
       auto it = labels.find(kTestRunUidLabel);
-      if (it != labels.end() && it->second == MetaUid(obj)) run_id = r.id();
+      if (it != labels.end() && it->second == kube::UidOf(obj)) run_id = r.id();
     }
   }
 
@@ -349,7 +349,7 @@ absl::StatusOr<ReconcileResult> TestRunReconciler::Finalize(Json obj) {
       for (const Json& pod : items) {
         kube::DeleteOptions now_please;
         now_please.grace_period_seconds = 0;  // the run is over: nothing to drain
-        absl::Status s = api_->Delete(kube::kPods, ns, MetaName(pod), now_please);
+        absl::Status s = api_->Delete(kube::kPods, ns, kube::NameOf(pod), now_please);
         if (!s.ok() && !absl::IsNotFound(s)) return s;
       }
       Log(Severity::kInfo, absl::StrCat("testrun ", ns, "/", name, ": deleted ", items.size(),

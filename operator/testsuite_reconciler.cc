@@ -55,13 +55,13 @@ bool NewerFirst(const Json& a, const Json& b) {
   const std::string ta = StringAt(a, Json::json_pointer("/metadata/creationTimestamp"));
   const std::string tb = StringAt(b, Json::json_pointer("/metadata/creationTimestamp"));
   if (ta != tb) return ta > tb;
-  const std::string na = MetaName(a), nb = MetaName(b);
+  const std::string na = kube::NameOf(a), nb = kube::NameOf(b);
   if (na.size() != nb.size()) return na.size() > nb.size();
   return na > nb;
 }
 
 Json SuiteDocument(const Json& obj) {
-  Json meta = {{"name", MetaName(obj)}, {"namespace", MetaNamespace(obj)}};
+  Json meta = {{"name", kube::NameOf(obj)}, {"namespace", kube::NamespaceOf(obj)}};
   Json doc = {{"apiVersion", std::string(spec::kApiVersion)},
               {"kind", "TestSuite"},
               {"metadata", std::move(meta)}};
@@ -82,7 +82,7 @@ int VerdictSeverity(const std::string& verdict) {
 Json TestRunFromTemplate(const Json& suite, size_t index, const std::string& suffix,
                          const std::string& trigger, const Json& annotations) {
   const Json& tmpl = suite["spec"]["runs"][index];
-  const std::string suite_name = MetaName(suite);
+  const std::string suite_name = kube::NameOf(suite);
   const std::string template_name = tmpl.value("name", "");
   Json labels =
       tmpl.contains("labels") && tmpl["labels"].is_object() ? tmpl["labels"] : Json::object();
@@ -94,12 +94,12 @@ Json TestRunFromTemplate(const Json& suite, size_t index, const std::string& suf
   if (!spec.contains("level") && !suite_level.empty()) spec["level"] = suite_level;
   Json metadata = {
       {"name", absl::StrCat(suite_name, "-", template_name, "-", suffix)},
-      {"namespace", MetaNamespace(suite)},
+      {"namespace", kube::NamespaceOf(suite)},
       {"labels", std::move(labels)},
       {"ownerReferences", Json::array({{{"apiVersion", kube::kTestSuites.ApiVersion()},
                                         {"kind", kube::kTestSuites.kind},
                                         {"name", suite_name},
-                                        {"uid", MetaUid(suite)},
+                                        {"uid", kube::UidOf(suite)},
                                         {"controller", true},
                                         {"blockOwnerDeletion", true}}})},
   };
@@ -130,18 +130,18 @@ absl::Status TestSuiteReconciler::CreateRuns(const Json& suite, const std::strin
     for (int attempt = 0; attempt < kNameAttempts; ++attempt) {
       const std::string s = numeric ? absl::StrCat(base + attempt) : suffix;
       Json run = TestRunFromTemplate(suite, i, s, trigger, annotations);
-      absl::StatusOr<Json> created = api_->Create(kube::kTestRuns, MetaNamespace(suite), run);
+      absl::StatusOr<Json> created = api_->Create(kube::kTestRuns, kube::NamespaceOf(suite), run);
       if (created.ok()) {
-        Log(Severity::kInfo, absl::StrCat("testsuite ", MetaNamespace(suite), "/", MetaName(suite),
-                                          ": created testrun ", MetaName(run), " (", trigger, ")"));
+        Log(Severity::kInfo, absl::StrCat("testsuite ", kube::NamespaceOf(suite), "/", kube::NameOf(suite),
+                                          ": created testrun ", kube::NameOf(run), " (", trigger, ")"));
         break;
       }
       if (!absl::IsAlreadyExists(created.status())) return created.status();
       absl::StatusOr<Json> existing =
-          api_->Get(kube::kTestRuns, MetaNamespace(suite), MetaName(run));
+          api_->Get(kube::kTestRuns, kube::NamespaceOf(suite), kube::NameOf(run));
       if (!existing.ok()) return existing.status();
       const Json* owner = ControllerOwner(*existing);
-      const bool same_execution = owner != nullptr && owner->value("uid", "") == MetaUid(suite) &&
+      const bool same_execution = owner != nullptr && owner->value("uid", "") == kube::UidOf(suite) &&
                                   (*existing)["metadata"].value("annotations", Json::object()) ==
                                       run["metadata"].value("annotations", Json::object());
       if (same_execution || !numeric) break;
@@ -161,7 +161,7 @@ absl::StatusOr<ReconcileResult> TestSuiteReconciler::Reconcile(const std::string
   if (IsBeingDeleted(suite)) return ReconcileResult{};
 
   const absl::Time now = Now();
-  const int64_t generation = MetaGeneration(suite);
+  const int64_t generation = kube::GenerationOf(suite);
   const Json old_status =
       suite.contains("status") && suite["status"].is_object() ? suite["status"] : Json::object();
   Json status = old_status;
@@ -197,7 +197,7 @@ absl::StatusOr<ReconcileResult> TestSuiteReconciler::Reconcile(const std::string
     if ((*list)["items"].is_array()) {
       for (const Json& item : (*list)["items"]) {
         const Json* owner = ControllerOwner(item);
-        if (owner != nullptr && owner->value("uid", "") == MetaUid(suite)) owned.push_back(item);
+        if (owner != nullptr && owner->value("uid", "") == kube::UidOf(suite)) owned.push_back(item);
       }
     }
     return owned;
@@ -221,7 +221,7 @@ absl::StatusOr<ReconcileResult> TestSuiteReconciler::Reconcile(const std::string
     } else {
       const absl::Time fire = cron->Last(now, base);
       if (fire != absl::InfinitePast()) {
-        const std::string fire_text = KubeTime(fire);
+        const std::string fire_text = kube::FormatTime(fire);
         if (absl::Status s = CreateRuns(suite, absl::StrCat(absl::ToUnixSeconds(fire)), "schedule",
                                         Json{{kScheduledTimeAnnotation, fire_text}}, "");
             !s.ok()) {
@@ -235,7 +235,7 @@ absl::StatusOr<ReconcileResult> TestSuiteReconciler::Reconcile(const std::string
       if (next != absl::InfiniteFuture()) {
         requeue = std::max(next - now, absl::Seconds(1));
         ready_reason = "Scheduled";
-        ready_message = absl::StrCat("next execution at ", KubeTime(next));
+        ready_message = absl::StrCat("next execution at ", kube::FormatTime(next));
       } else {
         ready_reason = "NeverFires";
         ready_message = absl::StrCat("schedule ", spec.schedule(), " has no future fire time");
@@ -278,7 +278,7 @@ absl::StatusOr<ReconcileResult> TestSuiteReconciler::Reconcile(const std::string
     if (IsFinishedPhase(Phase(run))) {
       finished[Label(run, kTemplateLabel)].push_back(run);
     } else {
-      active.push_back(MetaName(run));
+      active.push_back(kube::NameOf(run));
     }
   }
   const uint32_t limit = spec.has_history_limit() ? spec.history_limit() : kDefaultHistoryLimit;
@@ -287,12 +287,12 @@ absl::StatusOr<ReconcileResult> TestSuiteReconciler::Reconcile(const std::string
   for (auto& [template_name, runs] : finished) {
     std::sort(runs.begin(), runs.end(), NewerFirst);
     for (size_t i = limit; i < runs.size(); ++i) {
-      absl::Status s = api_->Delete(kube::kTestRuns, ns, MetaName(runs[i]));
+      absl::Status s = api_->Delete(kube::kTestRuns, ns, kube::NameOf(runs[i]));
       if (!s.ok() && !absl::IsNotFound(s)) return s;
     }
     if (runs.empty() || limit == 0) continue;
     const Json& newest = runs.front();
-    Json summary = {{"testRun", MetaName(newest)}, {"phase", Phase(newest)}};
+    Json summary = {{"testRun", kube::NameOf(newest)}, {"phase", Phase(newest)}};
     const std::string verdict = StringAt(newest, Json::json_pointer("/status/verdict"));
     const std::string completed = StringAt(newest, Json::json_pointer("/status/completionTime"));
     if (!verdict.empty()) summary["verdict"] = verdict;

@@ -75,7 +75,7 @@ Json Updated(const Json& existing, const Json& desired) {
 }
 
 std::string WorkloadRef(const Json& workload) {
-  return absl::StrCat(workload.value("kind", ""), "/", MetaName(workload));
+  return absl::StrCat(workload.value("kind", ""), "/", kube::NameOf(workload));
 }
 
 }  // namespace
@@ -122,7 +122,7 @@ absl::StatusOr<ReconcileResult> AgentPoolReconciler::Reconcile(const std::string
   }
   const Json& pool = *found;
   if (IsBeingDeleted(pool)) return ReconcileResult{};
-  const int64_t generation = MetaGeneration(pool);
+  const int64_t generation = kube::GenerationOf(pool);
   const absl::Time now = options_.now();
   Json status = pool.value("status", Json::object());
   status["observedGeneration"] = generation;
@@ -142,7 +142,7 @@ absl::StatusOr<ReconcileResult> AgentPoolReconciler::Reconcile(const std::string
   const kube::Resource& kind = daemonset ? kube::kDaemonSets : kube::kDeployments;
   const kube::Resource& other_kind = daemonset ? kube::kDeployments : kube::kDaemonSets;
   const std::string workload_name = AgentWorkloadName(name);
-  const std::string uid = MetaUid(pool);
+  const std::string uid = kube::UidOf(pool);
 
   ASSIGN_OR_RETURN(std::optional<Json> existing, GetIfExists(*api_, kind, ns, workload_name));
   absl::StatusOr<PoolLoad> load = load_ ? load_(ns, name) : absl::StatusOr<PoolLoad>(PoolLoad{});
@@ -207,7 +207,7 @@ absl::StatusOr<ReconcileResult> AgentPoolReconciler::Reconcile(const std::string
   if (daemonset) {
     want = IntAt(workload, "/status/desiredNumberScheduled", 0);
     ready = IntAt(workload, "/status/numberReady", 0);
-    observed = IntAt(workload, "/status/observedGeneration", 0) >= MetaGeneration(workload);
+    observed = IntAt(workload, "/status/observedGeneration", 0) >= kube::GenerationOf(workload);
   } else {
     want = IntAt(workload, "/spec/replicas", 0);
     ready = IntAt(workload, "/status/readyReplicas", 0);

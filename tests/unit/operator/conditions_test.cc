@@ -11,7 +11,7 @@ TEST(ConditionsTest, LastTransitionTimeMovesOnlyWithTheStatus) {
   const absl::Time t0 = absl::FromUnixSeconds(1'800'000'000);
   Json status = Json::object();
   EXPECT_TRUE(SetCondition(status, {"Succeeded", "Unknown", "Pending", "queued", 1}, t0));
-  EXPECT_EQ(FindCondition(status, "Succeeded")->value("lastTransitionTime", ""), KubeTime(t0));
+  EXPECT_EQ(FindCondition(status, "Succeeded")->value("lastTransitionTime", ""), kube::FormatTime(t0));
 
   // Same content: nothing changes.
   EXPECT_FALSE(SetCondition(status, {"Succeeded", "Unknown", "Pending", "queued", 1},
@@ -22,12 +22,12 @@ TEST(ConditionsTest, LastTransitionTimeMovesOnlyWithTheStatus) {
   const Json* c = FindCondition(status, "Succeeded");
   EXPECT_EQ(c->value("reason", ""), "Running");
   EXPECT_EQ(c->value("observedGeneration", 0), 2);
-  EXPECT_EQ(c->value("lastTransitionTime", ""), KubeTime(t0));
+  EXPECT_EQ(c->value("lastTransitionTime", ""), kube::FormatTime(t0));
   // New status: new transition time.
   EXPECT_TRUE(
       SetCondition(status, {"Succeeded", "True", "Succeeded", "", 2}, t0 + absl::Seconds(20)));
   EXPECT_EQ(FindCondition(status, "Succeeded")->value("lastTransitionTime", ""),
-            KubeTime(t0 + absl::Seconds(20)));
+            kube::FormatTime(t0 + absl::Seconds(20)));
   EXPECT_TRUE(IsConditionTrue(status, "Succeeded"));
   EXPECT_EQ(status["conditions"].size(), 1u);
 
@@ -51,7 +51,7 @@ TEST(ConditionsTest, Finalizers) {
 
 TEST(ConditionsTest, TimesAndOwners) {
   const absl::Time t = absl::FromUnixSeconds(1'800'000'000);
-  EXPECT_EQ(KubeTime(t), "2027-01-15T08:00:00Z");
+  EXPECT_EQ(kube::FormatTime(t), "2027-01-15T08:00:00Z");
   EXPECT_EQ(ParseKubeTime("2027-01-15T08:00:00Z"), t);
   EXPECT_EQ(ParseKubeTime(""), absl::InfinitePast());
   EXPECT_EQ(ParseKubeTime("yesterday"), absl::InfinitePast());

@@ -190,7 +190,7 @@ absl::StatusOr<Json> FakeApi::Create(const kube::Resource& r, const std::string&
   if (r.namespaced) meta["namespace"] = ns;
   meta["uid"] = absl::StrCat("uid-", ++uid_counter_);
   meta["generation"] = 1;
-  meta["creationTimestamp"] = KubeTime(clock_());
+  meta["creationTimestamp"] = kube::FormatTime(clock_());
   meta.erase("deletionTimestamp");
   obj["apiVersion"] = r.ApiVersion();
   obj["kind"] = r.kind;
@@ -248,7 +248,7 @@ absl::StatusOr<Json> FakeApi::UpdateLocked(const kube::Resource& r, const std::s
       }
     }
     if (SpecPart(next) != SpecPart(current)) {
-      meta["generation"] = MetaGeneration(current) + 1;
+      meta["generation"] = kube::GenerationOf(current) + 1;
     }
   }
   if (next == current) return current;  // a no-op write keeps the resourceVersion
@@ -310,13 +310,13 @@ absl::Status FakeApi::Delete(const kube::Resource& r, const std::string& ns,
   if (it == objects_.end()) {
     return absl::NotFoundError(absl::StrCat("delete ", What(r, ns, name), ": not found"));
   }
-  if (!options.precondition_uid.empty() && options.precondition_uid != MetaUid(it->second)) {
+  if (!options.precondition_uid.empty() && options.precondition_uid != kube::UidOf(it->second)) {
     return absl::AbortedError(absl::StrCat("delete ", What(r, ns, name), ": uid precondition"));
   }
   LogWriteLocked("delete", r, ns, name);
   Json obj = it->second;
   if (IsBeingDeleted(obj)) return absl::OkStatus();  // already on its way out
-  obj["metadata"]["deletionTimestamp"] = KubeTime(clock_());
+  obj["metadata"]["deletionTimestamp"] = kube::FormatTime(clock_());
   // With no finalizers StoreLocked removes it at once (a DELETED event).
   StoreLocked(r, key, std::move(obj), kube::WatchEvent::Type::kModified);
   return absl::OkStatus();
@@ -339,7 +339,7 @@ absl::Status FakeApi::Watch(const kube::Resource& r, const std::string& ns,
     for (; next < events_.size(); ++next) {
       const Event& e = events_[next];
       if (e.rv <= after || e.resource != ResourceKey(r)) continue;
-      if (r.namespaced && !ns.empty() && MetaNamespace(e.event.object) != ns) continue;
+      if (r.namespaced && !ns.empty() && kube::NamespaceOf(e.event.object) != ns) continue;
       if (!MatchesSelector(e.event.object, options.label_selector)) continue;
       const kube::WatchEvent event = e.event;
       lock.unlock();
@@ -357,7 +357,7 @@ kube::Json FakeApi::Put(const kube::Resource& r, kube::Json object) {
   Json& meta = object["metadata"];
   if (!meta.contains("uid")) meta["uid"] = absl::StrCat("uid-", ++uid_counter_);
   if (!meta.contains("generation")) meta["generation"] = 1;
-  if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = KubeTime(clock_());
+  if (!meta.contains("creationTimestamp")) meta["creationTimestamp"] = kube::FormatTime(clock_());
   object["apiVersion"] = r.ApiVersion();
   object["kind"] = r.kind;
   const Key key{ResourceKey(r), r.namespaced ? meta.value("namespace", "") : "",

@@ -208,7 +208,7 @@ TEST_F(TestRunReconcilerTest, MirrorsTheRunAndKeepsTransitionTimesStable) {
   EXPECT_EQ(obj["status"]["progress"]["message"], "throughput 512B trial 3 (47.5%)");
   EXPECT_EQ(obj["status"]["progress"]["frameSize"], 512);
   EXPECT_EQ(Cond(obj, "Running").value("status", ""), "True");
-  EXPECT_EQ(Cond(obj, "Running").value("lastTransitionTime", ""), KubeTime(t_running));
+  EXPECT_EQ(Cond(obj, "Running").value("lastTransitionTime", ""), kube::FormatTime(t_running));
   // Still Unknown: its transition time has not moved.
   EXPECT_EQ(Cond(obj, "Succeeded").value("lastTransitionTime", ""),
             queued.value("lastTransitionTime", ""));
@@ -220,7 +220,7 @@ TEST_F(TestRunReconcilerTest, MirrorsTheRunAndKeepsTransitionTimesStable) {
   Reconcile(r, "mirror");
   obj = Get("mirror");
   EXPECT_EQ(obj["status"]["progress"]["message"], "throughput 512B trial 4 (47.5%)");
-  EXPECT_EQ(Cond(obj, "Running").value("lastTransitionTime", ""), KubeTime(t_running));
+  EXPECT_EQ(Cond(obj, "Running").value("lastTransitionTime", ""), kube::FormatTime(t_running));
 
   // Finished: verdict, summary, results, report, Succeeded=True; no more polling.
   const absl::Time t_done = now_ += absl::Seconds(10);
@@ -246,7 +246,7 @@ TEST_F(TestRunReconcilerTest, MirrorsTheRunAndKeepsTransitionTimesStable) {
   const Json succeeded = Cond(obj, "Succeeded");
   EXPECT_EQ(succeeded.value("status", ""), "True");
   EXPECT_EQ(succeeded.value("observedGeneration", 0), 1);
-  EXPECT_EQ(succeeded.value("lastTransitionTime", ""), KubeTime(t_done));
+  EXPECT_EQ(succeeded.value("lastTransitionTime", ""), kube::FormatTime(t_done));
   EXPECT_EQ(Cond(obj, "Running").value("status", ""), "False");
   EXPECT_EQ(Events("Succeeded"), 1);
 

@@ -60,7 +60,7 @@ class TestSuiteReconcilerTest : public ::testing::Test {
   std::vector<std::string> RunNames() {
     std::vector<std::string> names;
     for (const Json& run : api_.Objects(kube::kTestRuns)) {
-      if (!IsBeingDeleted(run)) names.push_back(MetaName(run));
+      if (!IsBeingDeleted(run)) names.push_back(kube::NameOf(run));
     }
     std::sort(names.begin(), names.end());
     return names;
@@ -68,7 +68,7 @@ class TestSuiteReconcilerTest : public ::testing::Test {
   // What the TestRun reconciler and the controller would do: finish a run.
   void Finish(const std::string& name, const std::string& phase, const std::string& verdict) {
     Json run = *api_.Get(kube::kTestRuns, "ci", name);
-    run["status"] = {{"phase", phase}, {"completionTime", KubeTime(now_)}};
+    run["status"] = {{"phase", phase}, {"completionTime", kube::FormatTime(now_)}};
     if (!verdict.empty()) run["status"]["verdict"] = verdict;
     ASSERT_TRUE(api_.ReplaceStatus(kube::kTestRuns, "ci", name, run).ok());
   }
@@ -101,7 +101,7 @@ TEST_F(TestSuiteReconcilerTest, RunsOnItsCronScheduleOncePerFireTime) {
   EXPECT_EQ(Reconcile(), absl::Hours(24));
   EXPECT_THAT(RunNames(),
               ElementsAre("nightly-latency-" + Unix(fire), "nightly-throughput-" + Unix(fire)));
-  EXPECT_EQ(Suite()["status"]["lastScheduleTime"], KubeTime(fire));
+  EXPECT_EQ(Suite()["status"]["lastScheduleTime"], kube::FormatTime(fire));
   EXPECT_THAT(Suite()["status"]["activeRuns"],
               ElementsAre("nightly-latency-" + Unix(fire), "nightly-throughput-" + Unix(fire)));
 
@@ -110,7 +110,7 @@ TEST_F(TestSuiteReconcilerTest, RunsOnItsCronScheduleOncePerFireTime) {
   const Json* owner = ControllerOwner(run);
   ASSERT_NE(owner, nullptr);
   EXPECT_EQ(owner->value("kind", ""), "TestSuite");
-  EXPECT_EQ(owner->value("uid", ""), MetaUid(Suite()));
+  EXPECT_EQ(owner->value("uid", ""), kube::UidOf(Suite()));
   EXPECT_EQ(run["metadata"]["labels"]["netrig.io/suite"], "nightly");
   EXPECT_EQ(run["metadata"]["labels"]["netrig.io/template"], "throughput");
   EXPECT_EQ(run["metadata"]["labels"]["netrig.io/trigger"], "schedule");
@@ -133,7 +133,7 @@ TEST_F(TestSuiteReconcilerTest, MissedSchedulesRunOnceNotInABurst) {
   const absl::Time latest = kStart + absl::Minutes(60);
   EXPECT_THAT(RunNames(),
               ElementsAre("nightly-latency-" + Unix(latest), "nightly-throughput-" + Unix(latest)));
-  EXPECT_EQ(Suite()["status"]["lastScheduleTime"], KubeTime(latest));
+  EXPECT_EQ(Suite()["status"]["lastScheduleTime"], kube::FormatTime(latest));
 }
 
 TEST_F(TestSuiteReconcilerTest, ACrashBeforeTheStatusWriteDoesNotRunTwice) {
@@ -145,7 +145,7 @@ TEST_F(TestSuiteReconcilerTest, ACrashBeforeTheStatusWriteDoesNotRunTwice) {
   EXPECT_EQ(RunNames().size(), 2u);
   Reconcile();  // lastScheduleTime was not stored: the same fire time, the same names
   EXPECT_EQ(RunNames().size(), 2u);
-  EXPECT_EQ(Suite()["status"]["lastScheduleTime"], KubeTime(now_));
+  EXPECT_EQ(Suite()["status"]["lastScheduleTime"], kube::FormatTime(now_));
 }
 
 TEST_F(TestSuiteReconcilerTest, SuspendIsHonoured) {
@@ -229,7 +229,7 @@ TEST_F(TestSuiteReconcilerTest, AggregatesTheLatestVerdicts) {
   EXPECT_EQ(status["lastVerdict"], "Regressed");  // the worst of Pass and Regressed
   EXPECT_EQ(status["latest"]["latency"]["phase"], "Failed");
   EXPECT_FALSE(status.contains("activeRuns"));
-  EXPECT_EQ(status["observedGeneration"], MetaGeneration(Suite()));
+  EXPECT_EQ(status["observedGeneration"], kube::GenerationOf(Suite()));
   EXPECT_EQ(FindCondition(status, "Ready")->value("status", ""), "True");
 }
 
