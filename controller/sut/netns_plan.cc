@@ -94,21 +94,6 @@ Command PeerIp(const SutLink& link, std::vector<std::string> rest) {
 
 }  // namespace
 
-uint64_t StableHash(const std::string& s) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-std::string HashHex(const std::string& s, size_t digits) {
-  char buf[17];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(StableHash(s)));
-  return std::string(buf, digits > 16 ? 16 : digits);
-}
-
 absl::Status ValidateRunId(const std::string& run_id) {
   if (run_id.empty()) return Invalid("sut.runId", "required");
   if (run_id.size() > kMaxRunIdLength) {

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "controller/sut/exec.h"
 #include "controller/sut/sut_provider.h"
+#include "lib/common/stable_hash.h"
 
 namespace netrig::controller::sut {
 
@@ -19,9 +20,10 @@ inline constexpr size_t kMaxNamespaceLength = 40;  // "nrsut-" + run id, hashed 
 inline constexpr size_t kMaxIfnameLength = 15;     // IFNAMSIZ - 1
 inline constexpr size_t kMaxLinks = 16;
 
-// 64-bit FNV-1a: stable across processes and builds (names must survive a controller restart).
-uint64_t StableHash(const std::string& s);
-std::string HashHex(const std::string& s, size_t digits);
+// Names derived from run ids use the FNV-1a hash of lib/common/stable_hash.h: stable across
+// processes and builds (names must survive a controller restart).
+using common::HashHex;
+using common::StableHash;
 
 // [A-Za-z0-9._-]{1,128}; InvalidArgument "sut.runId: ..." otherwise.
 absl::Status ValidateRunId(const std::string& run_id);

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/common/stable_hash.h"
 #include "lib/spec/testrun.h"
 #include "lib/spec/units.h"
 
@@ -121,15 +122,6 @@ std::string NetworksAnnotation(const v1::AgentPoolSpec& spec) {
   return absl::StrJoin(spec.networks(), ",");
 }
 
-uint64_t Fnv1a(const std::string& text) {
-  uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 }  // namespace
 
 std::string AgentWorkloadName(const std::string& pool_name) {
@@ -169,9 +161,7 @@ std::string WorkloadHash(const Json& workload) {
   const Json hashed = {{"labels", meta.value("labels", Json::object())},
                        {"annotations", annotations},
                        {"spec", workload.value("spec", Json::object())}};
-  char hex[17];
-  snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(Fnv1a(hashed.dump())));
-  return hex;
+  return common::HashHex(hashed.dump());
 }
 
 absl::StatusOr<Json> RenderAgentWorkload(const Json& pool, const AgentPoolDefaults& d,
