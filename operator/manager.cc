@@ -1,10 +1,8 @@
 #include "operator/manager.h"
 
-#include <httplib.h>
 
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -223,62 +221,37 @@ void Manager::Worker(Controller* c) {
 
 absl::Status Manager::StartHttp() {
   if (config_.metrics_address.empty()) return absl::OkStatus();
-  const std::string& address = config_.metrics_address;
-  const auto colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics-address \"", address, "\": expected host:port"));
-  }
-  std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  http_ = std::make_unique<httplib::Server>();
-  http_->Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
-  });
-  http_->Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (ready()) {
-      res.set_content("ok\n", "text/plain");
-    } else {
-      res.status = 503;
-      res.set_content("waiting for the first list of every watched resource\n", "text/plain");
-    }
-  });
-  prometheus::Registry* registry = registry_.get();
-  http_->Get("/metrics", [registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(common::SerializeMetrics(*registry),
-                    "text/plain; version=0.0.4; charset=utf-8");
-  });
-  const int bound =
-      port == 0 ? http_->bind_to_any_port(host) : (http_->bind_to_port(host, port) ? port : -1);
-  if (bound < 0) {
-    http_.reset();
-    return absl::UnavailableError(absl::StrCat("--metrics-address ", address, ": cannot listen"));
+  common::HealthChecks health;
+  health.ready = [this] {
+    return ready() ? absl::OkStatus()
+                   : absl::UnavailableError("waiting for the first list of every watched resource");
+  };
+  absl::StatusOr<std::unique_ptr<common::MetricsEndpoint>> endpoint =
+      common::MetricsEndpoint::Start(config_.metrics_address, registry_, std::move(health));
+  if (!endpoint.ok()) {
+    return absl::Status(endpoint.status().code(),
+                        absl::StrCat("--metrics-address: ", endpoint.status().message()));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
-    bound_address_ = absl::StrCat(address.substr(0, colon), ":", bound);
+    http_ = *std::move(endpoint);
   }
-  httplib::Server* server = http_.get();
-  http_thread_ = std::thread([server] { server->listen_after_bind(); });
-  // A stop() before the listen loop runs would be lost (and the join would hang).
-  for (int i = 0; i < 2000 && !server->is_running(); ++i) absl::SleepFor(absl::Milliseconds(1));
   Log(Severity::kInfo, absl::StrCat("serving /healthz /readyz /metrics on ", metrics_address()));
   return absl::OkStatus();
 }
 
 void Manager::StopHttp() {
-  if (http_ != nullptr) http_->stop();
-  if (http_thread_.joinable()) http_thread_.join();
-  http_.reset();
+  std::unique_ptr<common::MetricsEndpoint> http;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    http = std::move(http_);
+  }
+  http.reset();  // stops the server and joins its thread, outside the lock
 }
 
 std::string Manager::metrics_address() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return bound_address_;
+  return http_ != nullptr ? http_->address() : "";
 }
 
 bool Manager::ready() const {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "lib/common/metrics_endpoint.h"
 #include "lib/kube/client.h"
 #include "lib/kube/leader_election.h"
 #include "operator/reconciler.h"
@@ -34,10 +35,6 @@
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-
-namespace httplib {
-class Server;
-}
 
 namespace netrig::op {
 
@@ -100,9 +97,7 @@ class Manager {
   bool running_ = false;  // controllers started
   std::atomic<bool> standby_{false};
 
-  std::unique_ptr<httplib::Server> http_;
-  std::thread http_thread_;
-  std::string bound_address_;
+  std::unique_ptr<common::MetricsEndpoint> http_;  // guarded by mu_
 };
 
 }  // namespace netrig::op
