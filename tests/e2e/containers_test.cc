@@ -42,11 +42,6 @@ constexpr char kRouterWestMac[] = "02:00:c6:12:01:01";
 constexpr char kEastMac[] = "02:00:c6:13:01:02";
 constexpr char kRouterEastMac[] = "02:00:c6:13:01:01";
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 // Runs `cmd` with stderr merged into the output.
 CommandResult Sh(const std::string& cmd) { return RunCommand(cmd + " 2>&1"); }
 
@@ -115,7 +110,7 @@ class ContainersTest : public ::testing::Test {
     const CommandResult h = Sh("docker run -d --name " + holder_ + " --network " + network_ +
                                " --entrypoint sleep " + agent_image_ + " infinity");
     ASSERT_EQ(h.exit_code, 0) << h.out;
-    const std::string pid = Trim(Sh("docker inspect -f '{{.State.Pid}}' " + holder_).out);
+    const std::string pid = testing::TrimTrailing(Sh("docker inspect -f '{{.State.Pid}}' " + holder_).out);
     ASSERT_GT(std::atoi(pid.c_str()), 0) << pid;
 
     ASSERT_EQ(CreateRouter(pid), "");
@@ -224,7 +219,7 @@ class ContainersTest : public ::testing::Test {
 
 TEST_F(ContainersTest, ThroughputRunThroughARouterNamespaceSucceedsWithFramesReceived) {
   // The controller image runs as the unprivileged user netrig.
-  EXPECT_EQ(Trim(Sh("docker exec " + controller_ + " id -u").out), "10001");
+  EXPECT_EQ(testing::TrimTrailing(Sh("docker exec " + controller_ + " id -u").out), "10001");
 
   const std::string spec_file =
       ::testing::TempDir() + "/containers_spec_" + std::to_string(getpid()) + ".yaml";

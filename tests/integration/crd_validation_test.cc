@@ -5,9 +5,7 @@
 #include <dirent.h>
 
 #include <algorithm>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,22 +14,17 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/kube_apiserver.h"
+#include "tests/support/process.h"
 
 namespace netrig {
 namespace {
 
 using ::testing::HasSubstr;
 using testing::KubeApiServer;
+using testing::ReadFile;
 
 const std::string kSource = NETRIG_SOURCE_DIR;
 constexpr const char* kCrds[] = {"testruns", "testsuites", "agentpools", "suttemplates"};
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // *.yaml files of `dir` whose text declares a netrig.io resource, sorted.
 std::vector<std::string> NetrigResourceFiles(const std::string& dir) {

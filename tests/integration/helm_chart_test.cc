@@ -5,10 +5,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -29,17 +27,11 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::KubeApiServer;
+using testing::ReadFile;
 
 const std::string kSource = NETRIG_SOURCE_DIR;
 const std::string kChart = kSource + "/helm/netrig";
 const std::string kProduction = kChart + "/values-production.yaml";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 struct Object {
   std::string kind, name, ns;

@@ -41,9 +41,9 @@ class CpuWatch {
       out << "cpu: user " << pct(0) + pct(1) << "% system " << pct(2) << "% softirq " << pct(6)
           << "% irq " << pct(5) << "% steal " << pct(7) << "% idle " << pct(3) + pct(4) << "%";
     }
-    out << "; network namespaces: " << Trim(RunCommand("ip netns list 2>/dev/null | wc -l").out)
+    out << "; network namespaces: " << TrimTrailing(RunCommand("ip netns list 2>/dev/null | wc -l").out)
         << "; containers running: "
-        << Trim(RunCommand("docker ps -q 2>/dev/null | wc -l").out)
+        << TrimTrailing(RunCommand("docker ps -q 2>/dev/null | wc -l").out)
         << "; busiest processes (lifetime %cpu):\n"
         << RunCommand("ps -eo pcpu,pid,etimes,comm --sort=-pcpu 2>/dev/null | head -8").out;
     return out.str();
@@ -61,11 +61,6 @@ class CpuWatch {
     for (auto& v : t) f >> v;
     if (!f || cpu != "cpu") t.fill(0);
     return t;
-  }
-
-  static std::string Trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    return s;
   }
 
   Ticks start_;

@@ -78,6 +78,12 @@ inline int Reap(pid_t& pid, int sig) {
   return st;
 }
 
+// `s` without trailing newlines and spaces (command output read for a single value).
+inline std::string TrimTrailing(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
 inline std::string ReadFile(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
