@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/time/clock.h"
+#include "tests/support/cpu_watch.h"
 #include "tests/support/netns_router.h"
 #include "tests/support/process.h"
 
@@ -159,6 +160,9 @@ class ControllerE2eTest : public ::testing::Test {
 };
 
 TEST_F(ControllerE2eTest, NetrigctlRunWaitThroughTheShaperIsWithinThreePercent) {
+  // A generator short of CPU (stalls, then a catch-up burst) shows as loss below the shaped
+  // rate: on failure, say what else ran.
+  const testing::CpuReportOnFailure cpu;
   // What a CI pipeline does with the example as shipped: submit, wait with live progress,
   // read results and the exit code.
   const auto r = testing::RunCommand(kNetrigctl + " --server 127.0.0.1:" + std::to_string(grpc_port_) +
